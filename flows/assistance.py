@@ -1,0 +1,41 @@
+"""Help that is always one command away: crisis resources and what Cairn is and is not."""
+
+from __future__ import annotations
+
+from flows.outcome import Outcome, Reply, Text, reply
+from flows.snapshot import Facts
+
+
+def crisis_resources(facts: Facts) -> Text:
+    """List the region's crisis resources, one per line."""
+    lines = tuple(
+        Text(
+            "crisis.resource_line",
+            {
+                "name": item.name,
+                "contact": Text(item.contact_key, {"contact": item.contact}),
+                "when": Text(item.when_key),
+            },
+        )
+        for item in facts.crisis.resources
+    )
+    return Text("crisis.resources", {"lines": lines})
+
+
+def crisis_reply(facts: Facts) -> Reply:
+    """The fixed crisis message: signposting first, nothing generated."""
+    return reply(Text("crisis.opening"), crisis_resources(facts), Text("crisis.closing"))
+
+
+def help_reply(facts: Facts) -> Outcome:
+    """Answer /help: resources first, then what Cairn is, then the commands."""
+    organisation = facts.member.organisation.name if facts.member.organisation else ""
+    parts = [
+        Text("help.danger"),
+        crisis_resources(facts),
+        Text("help.about", {"organisation": organisation}) if organisation else Text("help.about_generic"),
+        Text("help.commands"),
+    ]
+    if facts.member.conversation is not None:
+        parts.append(Text("help.carry_on"))
+    return Outcome(replies=(reply(*parts),))

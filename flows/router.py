@@ -1,0 +1,79 @@
+"""The front door: route each inbound event to the flow that owns it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flows import assistance, onboarding, privacy, rights
+from flows.callbacks import parse_button_data
+from flows.inbound import ButtonPress, Command, Inbound, TextMessage, UnsupportedMessage
+from flows.outcome import Outcome, Text, reply
+from flows.snapshot import Facts, MemberStatus
+
+COMMANDS: dict[str, Callable[[Facts], Outcome]] = {
+    "start": onboarding.start,
+    "help": assistance.help_reply,
+    "privacy": lambda facts: privacy.show(facts),
+    "mydata": rights.my_data,
+    "forget": rights.forget,
+    "pause": lambda facts: rights.set_status(facts, MemberStatus.PAUSED),
+    "resume": lambda facts: rights.set_status(facts, MemberStatus.ACTIVE),
+    "stop": lambda facts: rights.set_status(facts, MemberStatus.STOPPED),
+}
+OPEN_BEFORE_START = frozenset({"start", "help", "mydata", "forget"})
+OPEN_DURING_ONBOARDING = frozenset({"start", "help", "mydata", "forget", "privacy", "stop"})
+
+
+def handle(inbound: Inbound, facts: Facts, *, method: str = "") -> Outcome:
+    """Decide what happens for one inbound event, given what is known."""
+    match inbound:
+        case Command(name=name):
+            return _on_command(name, facts)
+        case ButtonPress(data=data):
+            return _on_button(data, facts, method)
+        case TextMessage():
+            return _on_text(facts)
+        case UnsupportedMessage(kind=kind):
+            key = "unsupported.edited" if kind == "edited" else "unsupported.message"
+            return Outcome(replies=(reply(Text(key)),))
+
+
+def _on_command(name: str, facts: Facts) -> Outcome:
+    command = COMMANDS.get(name)
+    if command is None:
+        return Outcome(replies=(reply(Text("command.unknown")),))
+    member = facts.member
+    if not member.registered and name not in OPEN_BEFORE_START:
+        return Outcome(replies=(reply(Text("start.needed")),))
+    if member.registered and not member.onboarded and name not in OPEN_DURING_ONBOARDING:
+        return Outcome(replies=(reply(Text("onboarding.finish_first")),)).then(
+            onboarding.repeat_question(facts)
+        )
+    return command(facts)
+
+
+def _on_button(data: str, facts: Facts, method: str) -> Outcome:
+    choice = parse_button_data(data)
+    if choice is None:
+        return Outcome(notice=Text("buttons.refused"), refused="malformed")
+    if not facts.member.registered:
+        return Outcome(replies=(reply(Text("start.needed")),), notice=Text("buttons.stale"))
+    if choice.flow == onboarding.FLOW:
+        return onboarding.on_button(choice, facts, method)
+    if choice.flow == privacy.FLOW:
+        return privacy.on_button(choice, facts, method)
+    if choice.flow == rights.FLOW:
+        return rights.on_button(choice, facts)
+    return Outcome(notice=Text("buttons.refused"), refused="unknown_flow")
+
+
+def _on_text(facts: Facts) -> Outcome:
+    member = facts.member
+    if not member.registered:
+        return Outcome(replies=(reply(Text("start.needed")),))
+    position = member.conversation
+    if position is not None and position.flow == onboarding.FLOW:
+        return Outcome(replies=(reply(Text("buttons.please_use")),)).then(onboarding.repeat_question(facts))
+    if position is not None:
+        return Outcome(replies=(reply(Text("buttons.please_use_above")),))
+    return Outcome(replies=(reply(Text("text.unrecognised")),))

@@ -1,0 +1,107 @@
+"""A tiny in-memory world that plays effects back into the snapshot, for dialogue tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from flows import router
+from flows.consent import ConsentAction, ConsentEvent
+from flows.crisis import load_crisis_resources
+from flows.inbound import ButtonPress, Command, Inbound, TextMessage
+from flows.outcome import (
+    EndConversation,
+    EraseMember,
+    JoinOrganisation,
+    Outcome,
+    RecordConsent,
+    RedeemStaffInvite,
+    RegisterMember,
+    SaveConversation,
+    SetMemberStatus,
+)
+from flows.snapshot import (
+    ConversationPosition,
+    Facts,
+    MemberSnapshot,
+    MemberStatus,
+    OrganisationInfo,
+    StartTarget,
+)
+from flows.texts import load_catalogue
+
+CATALOGUE = load_catalogue()
+CRISIS = load_crisis_resources("GB-SCT")
+HILLSIDE = OrganisationInfo(id=1, name="Hillside Community Hub", slug="hillside")
+RIVERSIDE = OrganisationInfo(id=2, name="Riverside Trust", slug="riverside")
+
+
+@dataclass
+class Dialogue:
+    """A member talking to the pure flows; effects are applied to an in-memory snapshot."""
+
+    member: MemberSnapshot = field(default_factory=lambda: MemberSnapshot(registered=False))
+    records: list[RecordConsent] = field(default_factory=list)
+    last_buttons: dict[str, str] = field(default_factory=dict)
+    outcomes: list[Outcome] = field(default_factory=list)
+    organisations: tuple[OrganisationInfo, ...] = (HILLSIDE, RIVERSIDE)
+
+    def say(self, text: str) -> list[str]:
+        """Send a text or a command; return the rendered replies."""
+        if text.startswith("/"):
+            name, _, argument = text[1:].partition(" ")
+            return self._run(Command(name, argument))
+        return self._run(TextMessage(text))
+
+    def tap(self, label: str) -> list[str]:
+        """Tap a button of the most recent buttons, by a fragment of its label."""
+        matches = [data for shown, data in self.last_buttons.items() if label.lower() in shown.lower()]
+        assert matches, f"no button like {label!r} in {list(self.last_buttons)}"
+        return self._run(ButtonPress(matches[0]))
+
+    def press(self, data: str) -> list[str]:
+        """Send raw callback data, as a forged or stale button would."""
+        return self._run(ButtonPress(data))
+
+    def _start_target(self, argument: str) -> StartTarget:
+        for organisation in self.organisations:
+            if argument == f"org_{organisation.slug}":
+                return StartTarget(organisation, from_link=True)
+        return StartTarget(HILLSIDE, unknown_link=bool(argument))
+
+    def _run(self, inbound: Inbound) -> list[str]:
+        start = self._start_target(inbound.argument) if isinstance(inbound, Command) else None
+        facts = Facts(self.member, CATALOGUE, CRISIS, datetime(2026, 11, 22, 12, tzinfo=UTC), start)
+        outcome = router.handle(inbound, facts, method="test")
+        self.outcomes.append(outcome)
+        for effect in outcome.effects:
+            self._apply(effect)
+        texts = [CATALOGUE.render_reply(r) for r in outcome.replies]
+        for r in outcome.replies:
+            if r.buttons:
+                self.last_buttons = {CATALOGUE.render(b.label): b.data for row in r.buttons for b in row}
+        if outcome.notice:
+            texts.append(f"[notice] {CATALOGUE.render(outcome.notice)}")
+        return texts
+
+    def _apply(self, effect: object) -> None:
+        m = self.member
+        match effect:
+            case RegisterMember(organisation_id=org_id) | JoinOrganisation(organisation_id=org_id):
+                org = next(o for o in self.organisations if o.id == org_id)
+                self.member = replace(m, registered=True, organisation=org)
+            case RecordConsent():
+                self.records.append(effect)
+                event = ConsentEvent(effect.scope, ConsentAction(effect.action), effect.share_level)
+                self.member = replace(m, consent=m.consent.with_event(event))
+            case SaveConversation(flow=flow, step=step, data=data):
+                self.member = replace(m, conversation=ConversationPosition(flow, step, dict(data)))
+            case EndConversation():
+                self.member = replace(m, conversation=None)
+            case SetMemberStatus(status=status):
+                self.member = replace(m, status=MemberStatus(status))
+            case EraseMember():
+                self.member = MemberSnapshot(registered=False)
+                self.records.clear()
+            case RedeemStaffInvite(role=role):
+                self.member = replace(m, staff_roles=(*m.staff_roles, role))
