@@ -1,0 +1,1 @@
+"""Cairn's edges and composition root: Telegram, the web server, jobs and settings."""

@@ -1,0 +1,132 @@
+"""The composition root: build storage, texts, the service and the PTB Application from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
+
+from bot.service import MemberService
+from bot.settings import Settings
+from bot.telegram.handler import UpdateHandler
+from bot.telegram.ordering import PerMemberOrderedProcessor
+from flows.crisis import load_crisis_resources
+from flows.router import COMMANDS
+from flows.texts import load_catalogue
+from models.crypto import DataCipher
+from models.database import create_engine, is_sqlite, session_factory
+from models.migrate import is_up_to_date, upgrade_to_head
+from models.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger("cairn")
+
+MENU_COMMANDS = ("start", "help", "privacy", "mydata", "forget", "pause", "stop")
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Cairn:
+    """Everything a running bot is made of."""
+
+    settings: Settings
+    engine: AsyncEngine
+    units: UnitOfWorkFactory
+    service: MemberService
+    application: Application  # type: ignore[type-arg]
+
+    async def close(self) -> None:
+        """Release the database."""
+        await self.engine.dispose()
+
+
+async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
+    """Migrate SQLite at start; on PostgreSQL refuse to run on an old schema (run `migrate` first)."""
+    if is_sqlite(settings.database_url):
+        if (
+            settings.database_url.startswith("sqlite+aiosqlite:///")
+            and ":memory:" not in settings.database_url
+        ):
+            from pathlib import Path
+
+            Path(settings.database_url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True
+            )
+        await upgrade_to_head(engine)
+    elif not await is_up_to_date(engine):
+        raise RuntimeError("the database schema is not up to date: run `python -m bot migrate`")
+
+
+async def ensure_default_organisation(settings: Settings, units: UnitOfWorkFactory) -> None:
+    """Create the deployment's default organisation if it does not exist yet."""
+    async with units() as uow:
+        if await uow.organisations.by_slug(settings.default_organisation) is None:
+            await uow.organisations.add(
+                settings.default_organisation, settings.default_organisation_name, utc_now()
+            )
+            await uow.commit()
+            log.info("default_organisation_created")
+
+
+async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Cairn:
+    """Build a ready-to-start Cairn from settings."""
+    if not settings.telegram_bot_token:
+        raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
+    engine = create_engine(settings.database_url)
+    await prepare_database(settings, engine)
+    units = UnitOfWorkFactory(session_factory(engine), DataCipher(settings.data_keys))
+    await ensure_default_organisation(settings, units)
+    catalogue = load_catalogue(settings.language)
+    crisis = load_crisis_resources(settings.region)
+    service = MemberService(units, catalogue, crisis, settings.default_organisation, clock)
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .concurrent_updates(PerMemberOrderedProcessor(settings.max_concurrent_updates))
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .post_init(_set_commands)
+        .build()
+    )
+    application.add_handler(TypeHandler(Update, UpdateHandler(service, catalogue)))
+    application.add_error_handler(_log_error)
+    return Cairn(settings, engine, units, service, application)
+
+
+async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]
+    commands = [BotCommand(name, name) for name in MENU_COMMANDS if name in COMMANDS]
+    try:
+        await application.bot.set_my_commands(commands)
+    except Exception as error:  # the menu is a convenience; never block start-up on it
+        log.warning("set_commands_failed error=%s", type(error).__name__)
+
+
+async def _log_error(update: object, context: object) -> None:
+    error = getattr(context, "error", None)
+    log.error("unhandled_error error=%s", type(error).__name__)
+
+
+async def run_polling(cairn: Cairn, stop: asyncio.Event, poll_timeout: int = 10) -> None:
+    """Poll for updates until `stop` is set, then shut down cleanly."""
+    application = cairn.application
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(
+            timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+        )
+        log.info("polling_started")
+        await stop.wait()
+        await application.updater.stop()
+        await application.stop()
+    log.info("polling_stopped")

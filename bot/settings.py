@@ -1,0 +1,71 @@
+"""Settings: one frozen object, read once from the environment, passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+SANDBOX_TOKEN = "123456789:SANDBOX-cairn-demo-token-not-a-secret"  # noqa: S105 (a sandbox stand-in)
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Cairn reads from its environment. See README's settings table."""
+
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = TELEGRAM_API
+    telegram_bot_username: str = ""
+    database_url: str = "sqlite+aiosqlite:///var/cairn.db"
+    data_keys: tuple[str, ...] = ()
+    default_organisation: str = "community"
+    default_organisation_name: str = "our community organisation"
+    region: str = "GB-SCT"
+    language: str = "en"
+    log_level: str = "INFO"
+    log_format: str = "text"
+    data_dir: Path = field(default_factory=lambda: Path("var"))
+    max_concurrent_updates: int = 64
+
+    @property
+    def telegram_file_base_url(self) -> str:
+        """Derive the file download base from the API base (…/bot -> …/file/bot)."""
+        base = self.telegram_api_base_url.rstrip("/")
+        head, _, tail = base.rpartition("/")
+        return f"{head}/file/{tail}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from the environment (or a given mapping)."""
+        env = os.environ if env is None else env
+        keys = tuple(key.strip() for key in env.get("CAIRN_DATA_KEYS", "").split(",") if key.strip())
+        try:
+            concurrency = int(env.get("CAIRN_MAX_CONCURRENT_UPDATES", "64"))
+        except ValueError as error:
+            raise SettingsError("CAIRN_MAX_CONCURRENT_UPDATES must be a whole number") from error
+        log_format = env.get("CAIRN_LOG_FORMAT", "text")
+        if log_format not in ("text", "json"):
+            raise SettingsError("CAIRN_LOG_FORMAT must be 'text' or 'json'")
+        return cls(
+            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN", ""),
+            telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", TELEGRAM_API),
+            telegram_bot_username=env.get("TELEGRAM_BOT_USERNAME", ""),
+            database_url=env.get("DATABASE_URL", cls.database_url),
+            data_keys=keys,
+            default_organisation=env.get("CAIRN_DEFAULT_ORGANISATION", cls.default_organisation),
+            default_organisation_name=env.get(
+                "CAIRN_DEFAULT_ORGANISATION_NAME", cls.default_organisation_name
+            ),
+            region=env.get("CAIRN_REGION", cls.region),
+            language=env.get("CAIRN_LANGUAGE", cls.language),
+            log_level=env.get("CAIRN_LOG_LEVEL", cls.log_level).upper(),
+            log_format=log_format,
+            data_dir=Path(env.get("CAIRN_DATA_DIR", "var")),
+            max_concurrent_updates=concurrency,
+        )

@@ -1,0 +1,94 @@
+"""The one update handler: translate, run the service, render and send. Nothing else."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InputFile, Update
+from telegram.ext import ContextTypes
+
+from bot.service import Delivery, MemberService
+from bot.telegram.render import keyboard, notice_text, split_text
+from bot.telegram.sending import with_retries
+from bot.telegram.translate import Translated, translate
+from flows.inbound import ButtonPress, Command
+from flows.outcome import Text
+from flows.texts import Catalogue
+
+log = logging.getLogger("cairn.telegram")
+
+
+class UpdateHandler:
+    """Handles every update the Application receives."""
+
+    def __init__(self, service: MemberService, catalogue: Catalogue) -> None:
+        """Wire the handler to the service and the texts."""
+        self._service = service
+        self._catalogue = catalogue
+
+    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Handle one update; never raise into PTB's loop."""
+        translated = translate(update)
+        if translated is None:
+            log.info("update_ignored")
+            return
+        try:
+            delivery = await self._service.handle(translated.sender, translated.inbound, _method(translated))
+        except Exception as error:
+            log.error("update_failed error=%s", type(error).__name__)
+            await self._apologise(context.bot, translated)
+            return
+        if delivery is None:
+            await self._answer_button(context.bot, translated, None)
+            return
+        await self._deliver(context.bot, translated, delivery)
+
+    async def _deliver(self, bot: Bot, translated: Translated, delivery: Delivery) -> None:
+        outcome = delivery.outcome
+        chat_id = translated.sender.chat_id
+        if outcome.refused:
+            log.warning("button_refused reason=%s", outcome.refused)
+        await self._answer_button(bot, translated, outcome.notice)
+        if translated.callback_message_id is not None and not outcome.refused:
+            message_id = translated.callback_message_id
+            await with_retries(
+                "clear_buttons", lambda: bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+            )
+        for reply in outcome.replies:
+            chunks = split_text(self._catalogue.render_reply(reply))
+            for index, chunk in enumerate(chunks):
+                markup = keyboard(reply, self._catalogue) if index == len(chunks) - 1 else None
+                await with_retries(
+                    "send_message",
+                    lambda chunk=chunk, markup=markup: bot.send_message(chat_id, chunk, reply_markup=markup),  # type: ignore[misc]
+                )
+        if delivery.document is not None:
+            document = delivery.document
+            await with_retries(
+                "send_document",
+                lambda: bot.send_document(
+                    chat_id, InputFile(document.content, filename=document.filename), caption=document.caption
+                ),
+            )
+
+    async def _answer_button(self, bot: Bot, translated: Translated, notice: Text | None) -> None:
+        query_id = translated.callback_query_id
+        if query_id is None:
+            return
+        text = notice_text(self._catalogue.render(notice)) if notice else None
+        await with_retries("answer_button", lambda: bot.answer_callback_query(query_id, text=text))
+
+    async def _apologise(self, bot: Bot, translated: Translated) -> None:
+        await self._answer_button(bot, translated, Text("buttons.refused"))
+        text = self._catalogue.render(Text("errors.try_again"))
+        await with_retries("send_apology", lambda: bot.send_message(translated.sender.chat_id, text))
+
+
+def _method(translated: Translated) -> str:
+    """Describe how a consent was given: which button or command (never free text)."""
+    inbound = translated.inbound
+    if isinstance(inbound, ButtonPress):
+        return f"button:{inbound.data}"[:80]
+    if isinstance(inbound, Command):
+        return f"command:/{inbound.name}"
+    return "message"

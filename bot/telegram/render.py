@@ -1,0 +1,44 @@
+"""Render outcomes for Telegram: the one place that builds Telegram markup and splits long texts."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import CallbackQueryAnswerLimit, MessageLimit
+
+from flows.outcome import Reply
+from flows.texts import Catalogue
+
+MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
+MAX_NOTICE = int(CallbackQueryAnswerLimit.MAX_TEXT_LENGTH)
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split text into pieces of at most `limit` characters, at paragraph, line or word breaks when possible."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n ") if cut < limit else rest[cut:]
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
+def keyboard(reply: Reply, catalogue: Catalogue) -> InlineKeyboardMarkup | None:
+    """Build the inline keyboard of a reply, or None."""
+    if not reply.buttons:
+        return None
+    rows = [
+        [InlineKeyboardButton(catalogue.render(button.label), callback_data=button.data) for button in row]
+        for row in reply.buttons
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def notice_text(text: str) -> str:
+    """Trim a button notice to Telegram's limit."""
+    return text[:MAX_NOTICE]

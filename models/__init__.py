@@ -1,0 +1,1 @@
+"""Persistence: typed tables, repositories returning plain values, and a unit of work."""

@@ -1,0 +1,39 @@
+"""Engines and sessions: SQLite (embedded, one instance) or PostgreSQL (several instances)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+
+def is_sqlite(url: str) -> bool:
+    """Say whether a database URL is SQLite."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """Create an engine; SQLite gets foreign keys, secure deletion and a busy timeout on every connection."""
+    if is_sqlite(url):
+        engine = create_async_engine(url, **options)
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    options.setdefault("pool_size", 10)
+    return create_async_engine(url, **options)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Make sessions that keep loaded values after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)

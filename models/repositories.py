@@ -1,0 +1,300 @@
+"""Repositories: read and write one kind of row, return plain values, never commit."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.crypto import DataCipher
+from models.tables import (
+    ConsentRecord,
+    Conversation,
+    Member,
+    Organisation,
+    ProcessedUpdate,
+    StaffInvite,
+    StaffRole,
+)
+
+
+@dataclass(frozen=True)
+class OrganisationRow:
+    """An organisation as plain values."""
+
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A member as plain values."""
+
+    id: int
+    telegram_user_id: int
+    chat_id: int
+    organisation_id: int
+    status: str
+    language: str
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    """A consent record as plain values."""
+
+    scope: str
+    action: str
+    share_level: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """A conversation position with its data decrypted."""
+
+    flow: str
+    step: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InviteRow:
+    """A staff invite as plain values."""
+
+    id: int
+    organisation_id: int
+    role: str
+    expires_at: datetime
+    redeemed: bool
+
+
+def hash_invite_token(token: str) -> str:
+    """Hash an invite token: only the hash is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _organisation(row: Organisation) -> OrganisationRow:
+    return OrganisationRow(row.id, row.slug, row.name)
+
+
+class OrganisationRepository:
+    """Organisations."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside the given session."""
+        self._session = session
+
+    async def add(self, slug: str, name: str, now: datetime) -> OrganisationRow:
+        """Create an organisation."""
+        row = Organisation(slug=slug, name=name, created_at=now)
+        self._session.add(row)
+        await self._session.flush()
+        return _organisation(row)
+
+    async def by_slug(self, slug: str) -> OrganisationRow | None:
+        """Find an organisation by its link name."""
+        row = await self._session.scalar(select(Organisation).where(Organisation.slug == slug))
+        return _organisation(row) if row else None
+
+    async def by_id(self, organisation_id: int) -> OrganisationRow | None:
+        """Find an organisation by id."""
+        row = await self._session.get(Organisation, organisation_id)
+        return _organisation(row) if row else None
+
+    async def all(self) -> list[OrganisationRow]:
+        """List every organisation."""
+        rows = await self._session.scalars(select(Organisation).order_by(Organisation.id))
+        return [_organisation(row) for row in rows]
+
+
+def _member(row: Member) -> MemberRow:
+    return MemberRow(row.id, row.telegram_user_id, row.chat_id, row.organisation_id, row.status, row.language)
+
+
+class MemberRepository:
+    """Members."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside the given session."""
+        self._session = session
+
+    async def by_telegram_user(self, telegram_user_id: int) -> MemberRow | None:
+        """Find a member by their Telegram user id."""
+        row = await self._session.scalar(select(Member).where(Member.telegram_user_id == telegram_user_id))
+        return _member(row) if row else None
+
+    async def add(
+        self, telegram_user_id: int, chat_id: int, organisation_id: int, now: datetime
+    ) -> MemberRow:
+        """Register a member."""
+        row = Member(
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            organisation_id=organisation_id,
+            created_at=now,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _member(row)
+
+    async def set_organisation(self, member_id: int, organisation_id: int) -> None:
+        """Move a member to another organisation."""
+        await self._session.execute(
+            update(Member).where(Member.id == member_id).values(organisation_id=organisation_id)
+        )
+
+    async def set_status(self, member_id: int, status: str) -> None:
+        """Set whether Cairn may start messages to the member."""
+        await self._session.execute(update(Member).where(Member.id == member_id).values(status=status))
+
+    async def count(self) -> int:
+        """Count members."""
+        return len((await self._session.scalars(select(Member.id))).all())
+
+
+class ConsentRepository:
+    """Append-only consent records."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside the given session."""
+        self._session = session
+
+    async def append(
+        self, member_id: int, record: Mapping[str, Any], update_id: int | None, now: datetime
+    ) -> None:
+        """Append one record; records are never changed."""
+        self._session.add(ConsentRecord(member_id=member_id, update_id=update_id, recorded_at=now, **record))
+        await self._session.flush()
+
+    async def history(self, member_id: int) -> list[ConsentRow]:
+        """Return a member's records, oldest first."""
+        rows = await self._session.scalars(
+            select(ConsentRecord).where(ConsentRecord.member_id == member_id).order_by(ConsentRecord.id)
+        )
+        return [ConsentRow(row.scope, row.action, row.share_level, row.recorded_at) for row in rows]
+
+
+class ConversationRepository:
+    """Members' positions in conversations, with their data encrypted."""
+
+    def __init__(self, session: AsyncSession, cipher: DataCipher) -> None:
+        """Work inside the given session."""
+        self._session = session
+        self._cipher = cipher
+
+    async def get(self, member_id: int) -> ConversationRow | None:
+        """Return where a member is, or None."""
+        row = await self._session.get(Conversation, member_id)
+        if row is None:
+            return None
+        return ConversationRow(row.flow, row.step, self._cipher.decrypt_json(row.data_encrypted))
+
+    async def save(
+        self, member_id: int, flow: str, step: str, data: Mapping[str, Any], now: datetime
+    ) -> None:
+        """Remember a member's position."""
+        encrypted = self._cipher.encrypt_json(data)
+        row = await self._session.get(Conversation, member_id)
+        if row is None:
+            self._session.add(
+                Conversation(
+                    member_id=member_id, flow=flow, step=step, data_encrypted=encrypted, updated_at=now
+                )
+            )
+        else:
+            row.flow, row.step, row.data_encrypted, row.updated_at = flow, step, encrypted, now
+        await self._session.flush()
+
+    async def end(self, member_id: int) -> None:
+        """Forget a member's position."""
+        await self._session.execute(delete(Conversation).where(Conversation.member_id == member_id))
+
+
+class UpdateLog:
+    """Updates already handled, so a redelivered update has no second effect."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside the given session."""
+        self._session = session
+
+    async def claim(self, update_id: int, now: datetime) -> bool:
+        """Record an update as handled; False if it was handled before."""
+        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(ProcessedUpdate)
+            .values(update_id=update_id, processed_at=now)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+        result = await self._session.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
+
+
+class StaffRepository:
+    """Staff invites and roles."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside the given session."""
+        self._session = session
+
+    async def add_invite(
+        self, organisation_id: int, role: str, token: str, now: datetime, expires_at: datetime
+    ) -> None:
+        """Store an invite by the hash of its token."""
+        self._session.add(
+            StaffInvite(
+                organisation_id=organisation_id,
+                role=role,
+                token_hash=hash_invite_token(token),
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+        await self._session.flush()
+
+    async def invite_by_token(self, token: str) -> InviteRow | None:
+        """Find an invite from the token in a link."""
+        row = await self._session.scalar(
+            select(StaffInvite).where(StaffInvite.token_hash == hash_invite_token(token))
+        )
+        if row is None:
+            return None
+        return InviteRow(row.id, row.organisation_id, row.role, row.expires_at, row.redeemed_at is not None)
+
+    async def redeem(
+        self, invite_id: int, member_id: int, organisation_id: int, role: str, now: datetime
+    ) -> bool:
+        """Use an invite once and grant its role; False if it was already used."""
+        result = await self._session.execute(
+            update(StaffInvite)
+            .where(StaffInvite.id == invite_id, StaffInvite.redeemed_at.is_(None))
+            .values(redeemed_at=now, redeemed_by_member_id=member_id)
+        )
+        if not getattr(result, "rowcount", 0):
+            return False
+        existing = await self._session.scalar(
+            select(StaffRole).where(
+                StaffRole.member_id == member_id, StaffRole.organisation_id == organisation_id
+            )
+        )
+        if existing:
+            existing.role = role
+        else:
+            self._session.add(
+                StaffRole(member_id=member_id, organisation_id=organisation_id, role=role, granted_at=now)
+            )
+        await self._session.flush()
+        return True
+
+    async def roles(self, member_id: int) -> list[str]:
+        """List a member's staff roles."""
+        rows = await self._session.scalars(select(StaffRole.role).where(StaffRole.member_id == member_id))
+        return list(rows)

@@ -1,0 +1,101 @@
+"""The tables. Every table that refers to a member is covered by export and erasure (models/member_data)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import ENCRYPTED, Base
+
+
+class Organisation(Base):
+    """A community organisation running Cairn for its members."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Member(Base):
+    """A person who talks to the bot. No name is kept: the Telegram ids are enough to reply."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime]
+
+
+class ConsentRecord(Base):
+    """One consent event, append-only: given, declined or withdrawn, with the text's version and hash."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(24))
+    action: Mapped[str] = mapped_column(String(16))
+    share_level: Mapped[str | None] = mapped_column(String(24))
+    text_version: Mapped[str] = mapped_column(String(32))
+    text_hash: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(80))
+    update_id: Mapped[int | None] = mapped_column(BigInteger)
+    recorded_at: Mapped[datetime]
+
+
+class Conversation(Base):
+    """Where a member is in a conversation; the step's data is encrypted (it may hold free text)."""
+
+    __tablename__ = "conversations"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(24))
+    step: Mapped[str] = mapped_column(String(24))
+    data_encrypted: Mapped[bytes] = mapped_column(LargeBinary, info=ENCRYPTED)
+    updated_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update already handled: a redelivery of the same update_id has no second effect."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class StaffInvite(Base):
+    """A single-use, expiring invite for a coordinator or volunteer; only its hash is kept."""
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    redeemed_at: Mapped[datetime | None]
+    redeemed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+
+
+class StaffRole(Base):
+    """A member's role in an organisation's team."""
+
+    __tablename__ = "staff_roles"
+    __table_args__ = (UniqueConstraint("member_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    granted_at: Mapped[datetime]

@@ -1,0 +1,71 @@
+"""The unit of work: one transaction, with every repository bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.crypto import DataCipher
+from models.repositories import (
+    ConsentRepository,
+    ConversationRepository,
+    MemberRepository,
+    OrganisationRepository,
+    StaffRepository,
+    UpdateLog,
+)
+
+
+class UnitOfWork:
+    """Owns one transaction; nothing is written unless `commit` is called."""
+
+    session: AsyncSession
+    organisations: OrganisationRepository
+    members: MemberRepository
+    consents: ConsentRepository
+    conversations: ConversationRepository
+    updates: UpdateLog
+    staff: StaffRepository
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
+        """Prepare a unit of work; the transaction starts on entry."""
+        self._sessions = sessions
+        self.cipher = cipher
+
+    async def __aenter__(self) -> UnitOfWork:
+        """Open the session and bind the repositories."""
+        self.session = self._sessions()
+        self.organisations = OrganisationRepository(self.session)
+        self.members = MemberRepository(self.session)
+        self.consents = ConsentRepository(self.session)
+        self.conversations = ConversationRepository(self.session, self.cipher)
+        self.updates = UpdateLog(self.session)
+        self.staff = StaffRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Roll back whatever was not committed, then close."""
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        """Commit the transaction."""
+        await self.session.commit()
+
+
+class UnitOfWorkFactory:
+    """Makes units of work for the same database and keys."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
+        """Remember the session factory and cipher."""
+        self.sessions = sessions
+        self.cipher = cipher
+
+    def __call__(self) -> UnitOfWork:
+        """Start a new unit of work."""
+        return UnitOfWork(self.sessions, self.cipher)

@@ -1,0 +1,75 @@
+"""Repositories, unit of work and migrations, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from models.base import Base
+from models.migrate import is_up_to_date
+from tests.conftest import NOW, Database
+
+
+async def test_migrations_build_exactly_the_schema_the_models_describe(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        diff = await connection.run_sync(
+            lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+            )
+        )
+    assert diff == []
+    assert await is_up_to_date(database.engine)
+
+
+async def test_nothing_is_written_without_commit(database: Database) -> None:
+    async with database.units() as uow:
+        await uow.organisations.add("hillside", "Hillside", NOW)
+    async with database.units() as uow:
+        assert await uow.organisations.by_slug("hillside") is None
+
+
+async def test_member_consent_and_conversation_round_trip(database: Database) -> None:
+    async with database.units() as uow:
+        organisation = await uow.organisations.add("hillside", "Hillside", NOW)
+        member = await uow.members.add(7001, 7001, organisation.id, NOW)
+        record = {
+            "scope": "store",
+            "action": "given",
+            "share_level": None,
+            "text_version": "v1",
+            "text_hash": "a" * 64,
+            "method": "button:ob:store:yes",
+        }
+        await uow.consents.append(member.id, record, 42, NOW)
+        await uow.conversations.save(member.id, "ob", "news", {"note": "free text"}, NOW)
+        await uow.commit()
+    async with database.units() as uow:
+        found = await uow.members.by_telegram_user(7001)
+        assert found is not None and found.organisation_id == organisation.id
+        history = await uow.consents.history(found.id)
+        assert [(row.scope, row.action) for row in history] == [("store", "given")]
+        assert history[0].recorded_at == NOW
+        conversation = await uow.conversations.get(found.id)
+        assert conversation is not None and conversation.data == {"note": "free text"}
+
+
+async def test_a_redelivered_update_is_claimed_once(database: Database) -> None:
+    async with database.units() as uow:
+        assert await uow.updates.claim(991, NOW)
+        assert not await uow.updates.claim(991, NOW)
+        await uow.commit()
+    async with database.units() as uow:
+        assert not await uow.updates.claim(991, NOW)
+
+
+async def test_conversation_data_is_encrypted_at_rest(database: Database) -> None:
+    async with database.units() as uow:
+        organisation = await uow.organisations.add("hillside", "Hillside", NOW)
+        member = await uow.members.add(7002, 7002, organisation.id, NOW)
+        await uow.conversations.save(member.id, "ob", "store", {"note": "CANARY-plain-words"}, NOW)
+        await uow.commit()
+    async with database.engine.connect() as connection:
+        from sqlalchemy import text
+
+        raw = (await connection.execute(text("SELECT data_encrypted FROM conversations"))).scalar_one()
+    assert b"CANARY" not in bytes(raw)
