@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TELEGRAM_API = "https://api.telegram.org/bot"
-SANDBOX_TOKEN = "123456789:SANDBOX-cairn-demo-token-not-a-secret"  # noqa: S105 (a sandbox stand-in)
 
 
 class SettingsError(ValueError):
@@ -59,9 +58,7 @@ class Settings:
             database_url=env.get("DATABASE_URL", cls.database_url),
             data_keys=keys,
             default_organisation=env.get("CAIRN_DEFAULT_ORGANISATION", cls.default_organisation),
-            default_organisation_name=env.get(
-                "CAIRN_DEFAULT_ORGANISATION_NAME", cls.default_organisation_name
-            ),
+            default_organisation_name=env.get("CAIRN_DEFAULT_ORGANISATION_NAME", cls.default_organisation_name),
             region=env.get("CAIRN_REGION", cls.region),
             language=env.get("CAIRN_LANGUAGE", cls.language),
             log_level=env.get("CAIRN_LOG_LEVEL", cls.log_level).upper(),

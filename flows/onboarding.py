@@ -168,7 +168,5 @@ def _redeem_invite(facts: Facts, target: StartTarget) -> Outcome:
     if not facts.member.registered:
         effects.append(RegisterMember(invite.organisation.id))
     effects += [RedeemStaffInvite(invite.id, invite.organisation.id, invite.role), EndConversation()]
-    text = Text(
-        "invite.welcome", {"organisation": invite.organisation.name, "role": Text(f"role.{invite.role}")}
-    )
+    text = Text("invite.welcome", {"organisation": invite.organisation.name, "role": Text(f"role.{invite.role}")})
     return Outcome(replies=(reply(text),), effects=tuple(effects))

@@ -32,9 +32,7 @@ def _question_key(scope: ConsentScope) -> str:
     return f"consent.{scope.value}.question"
 
 
-def ask_consent(
-    scope: ConsentScope, facts: Facts, flow: str, step: str, *, lead: Text | None = None
-) -> AskedQuestion:
+def ask_consent(scope: ConsentScope, facts: Facts, flow: str, step: str, *, lead: Text | None = None) -> AskedQuestion:
     """Build a yes/no consent question for a scope, with nothing pre-selected."""
     question = Text(_question_key(scope), {"organisation": _organisation_name(facts)})
     buttons = (
@@ -53,8 +51,7 @@ def ask_share_level(facts: Facts, flow: str, step: str) -> AskedQuestion:
     organisation = {"organisation": _organisation_name(facts)}
     question = Text("consent.share_level.question", organisation)
     buttons = tuple(
-        (Button(Text(f"consent.share_level.{choice}"), button_data(flow, step, choice)),)
-        for choice in LEVEL_CHOICES
+        (Button(Text(f"consent.share_level.{choice}"), button_data(flow, step, choice)),) for choice in LEVEL_CHOICES
     )
     shown = (Text(_question_key(ConsentScope.SHARE_FLAGS), organisation), question)
     fingerprint = text_fingerprint("\n\n".join(facts.catalogue.render(text) for text in shown))

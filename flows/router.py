@@ -46,9 +46,7 @@ def _on_command(name: str, facts: Facts) -> Outcome:
     if not member.registered and name not in OPEN_BEFORE_START:
         return Outcome(replies=(reply(Text("start.needed")),))
     if member.registered and not member.onboarded and name not in OPEN_DURING_ONBOARDING:
-        return Outcome(replies=(reply(Text("onboarding.finish_first")),)).then(
-            onboarding.repeat_question(facts)
-        )
+        return Outcome(replies=(reply(Text("onboarding.finish_first")),)).then(onboarding.repeat_question(facts))
     return command(facts)
 
 

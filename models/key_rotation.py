@@ -38,9 +38,7 @@ async def rotate_keys(sessions: async_sessionmaker[AsyncSession], cipher: DataCi
                     if value is None:
                         continue
                     condition = [key_column == key for key_column, key in zip(key_columns, keys, strict=True)]
-                    await session.execute(
-                        update(table).where(*condition).values({column.name: cipher.rotate(value)})
-                    )
+                    await session.execute(update(table).where(*condition).values({column.name: cipher.rotate(value)}))
                     rotated += 1
                 await session.commit()
             if len(rows) < BATCH:

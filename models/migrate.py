@@ -33,7 +33,5 @@ async def is_up_to_date(engine: AsyncEngine) -> bool:
     """Say whether the database is at the newest revision."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     async with engine.connect() as connection:
-        current = await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_revision()
-        )
+        current = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
     return current == head

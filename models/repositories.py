@@ -131,9 +131,7 @@ class MemberRepository:
         row = await self._session.scalar(select(Member).where(Member.telegram_user_id == telegram_user_id))
         return _member(row) if row else None
 
-    async def add(
-        self, telegram_user_id: int, chat_id: int, organisation_id: int, now: datetime
-    ) -> MemberRow:
+    async def add(self, telegram_user_id: int, chat_id: int, organisation_id: int, now: datetime) -> MemberRow:
         """Register a member."""
         row = Member(
             telegram_user_id=telegram_user_id,
@@ -167,9 +165,7 @@ class ConsentRepository:
         """Work inside the given session."""
         self._session = session
 
-    async def append(
-        self, member_id: int, record: Mapping[str, Any], update_id: int | None, now: datetime
-    ) -> None:
+    async def append(self, member_id: int, record: Mapping[str, Any], update_id: int | None, now: datetime) -> None:
         """Append one record; records are never changed."""
         self._session.add(ConsentRecord(member_id=member_id, update_id=update_id, recorded_at=now, **record))
         await self._session.flush()
@@ -197,17 +193,13 @@ class ConversationRepository:
             return None
         return ConversationRow(row.flow, row.step, self._cipher.decrypt_json(row.data_encrypted))
 
-    async def save(
-        self, member_id: int, flow: str, step: str, data: Mapping[str, Any], now: datetime
-    ) -> None:
+    async def save(self, member_id: int, flow: str, step: str, data: Mapping[str, Any], now: datetime) -> None:
         """Remember a member's position."""
         encrypted = self._cipher.encrypt_json(data)
         row = await self._session.get(Conversation, member_id)
         if row is None:
             self._session.add(
-                Conversation(
-                    member_id=member_id, flow=flow, step=step, data_encrypted=encrypted, updated_at=now
-                )
+                Conversation(member_id=member_id, flow=flow, step=step, data_encrypted=encrypted, updated_at=now)
             )
         else:
             row.flow, row.step, row.data_encrypted, row.updated_at = flow, step, encrypted, now
@@ -262,16 +254,12 @@ class StaffRepository:
 
     async def invite_by_token(self, token: str) -> InviteRow | None:
         """Find an invite from the token in a link."""
-        row = await self._session.scalar(
-            select(StaffInvite).where(StaffInvite.token_hash == hash_invite_token(token))
-        )
+        row = await self._session.scalar(select(StaffInvite).where(StaffInvite.token_hash == hash_invite_token(token)))
         if row is None:
             return None
         return InviteRow(row.id, row.organisation_id, row.role, row.expires_at, row.redeemed_at is not None)
 
-    async def redeem(
-        self, invite_id: int, member_id: int, organisation_id: int, role: str, now: datetime
-    ) -> bool:
+    async def redeem(self, invite_id: int, member_id: int, organisation_id: int, role: str, now: datetime) -> bool:
         """Use an invite once and grant its role; False if it was already used."""
         result = await self._session.execute(
             update(StaffInvite)
@@ -281,9 +269,7 @@ class StaffRepository:
         if not getattr(result, "rowcount", 0):
             return False
         existing = await self._session.scalar(
-            select(StaffRole).where(
-                StaffRole.member_id == member_id, StaffRole.organisation_id == organisation_id
-            )
+            select(StaffRole).where(StaffRole.member_id == member_id, StaffRole.organisation_id == organisation_id)
         )
         if existing:
             existing.role = role

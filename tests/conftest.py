@@ -84,9 +84,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIte
     keys = (Fernet.generate_key().decode(),)
     try:
         await upgrade_to_head(engine)
-        yield Database(
-            request.param, url, engine, UnitOfWorkFactory(session_factory(engine), DataCipher(keys)), keys
-        )
+        yield Database(request.param, url, engine, UnitOfWorkFactory(session_factory(engine), DataCipher(keys)), keys)
     finally:
         await engine.dispose()
         if request.param == "postgresql":

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import CallbackQueryAnswerLimit, MessageLimit
+from telegram.constants import CallbackQueryLimit, MessageLimit
 
 from flows.outcome import Reply
 from flows.texts import Catalogue
 
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
-MAX_NOTICE = int(CallbackQueryAnswerLimit.MAX_TEXT_LENGTH)
+MAX_NOTICE = int(CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

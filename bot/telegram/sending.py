@@ -20,9 +20,7 @@ def _seconds(retry_after: object) -> float:
     return float(total_seconds()) if callable(total_seconds) else float(retry_after)  # type: ignore[arg-type]
 
 
-async def with_retries(
-    operation: str, call: Callable[[], Awaitable[T]], attempts: int = MAX_ATTEMPTS
-) -> T | None:
+async def with_retries(operation: str, call: Callable[[], Awaitable[T]], attempts: int = MAX_ATTEMPTS) -> T | None:
     """Run a Bot API call; retry what can succeed later; return None when it finally fails."""
     for attempt in range(attempts):
         try:

@@ -66,9 +66,7 @@ async def _seed_member(database: Database, telegram_id: int, tag: str) -> int:
 
 def test_every_table_that_refers_to_a_member_has_a_seeder_and_a_plain_words_name() -> None:
     referring = {table.name for table in member_data.member_tables()} - {"members"}
-    assert referring == set(SEEDERS), (
-        "add a seeder (and export/erasure checks) for each table that refers to a member"
-    )
+    assert referring == set(SEEDERS), "add a seeder (and export/erasure checks) for each table that refers to a member"
     catalogue = load_catalogue()
     for name in referring | {"members"}:
         assert catalogue.has(f"data_kind.{name}"), f"the erasure summary needs a plain-words name for {name}"

@@ -13,9 +13,7 @@ from tests.conftest import NOW, Database
 async def test_migrations_build_exactly_the_schema_the_models_describe(database: Database) -> None:
     async with database.engine.connect() as connection:
         diff = await connection.run_sync(
-            lambda sync: compare_metadata(
-                MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
-            )
+            lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata)
         )
     assert diff == []
     assert await is_up_to_date(database.engine)

@@ -69,9 +69,7 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=80), nullable=False),
         sa.Column("update_id", sa.BigInteger(), nullable=True),
         sa.Column("recorded_at", models.base.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["member_id"], ["members.id"], name=op.f("fk_consent_records_member_id_members")
-        ),
+        sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_consent_records_member_id_members")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_records")),
     )
     with op.batch_alter_table("consent_records", schema=None) as batch_op:
@@ -84,9 +82,7 @@ def upgrade() -> None:
         sa.Column("step", sa.String(length=24), nullable=False),
         sa.Column("data_encrypted", sa.LargeBinary(), nullable=False),
         sa.Column("updated_at", models.base.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["member_id"], ["members.id"], name=op.f("fk_conversations_member_id_members")
-        ),
+        sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_conversations_member_id_members")),
         sa.PrimaryKeyConstraint("member_id", name=op.f("pk_conversations")),
     )
     op.create_table(
@@ -113,9 +109,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_staff_invites_token_hash")),
     )
     with op.batch_alter_table("staff_invites", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_staff_invites_organisation_id"), ["organisation_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_staff_invites_organisation_id"), ["organisation_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_staff_invites_redeemed_by_member_id"), ["redeemed_by_member_id"], unique=False
         )

@@ -1,0 +1,59 @@
+"""Command line: `python -m bot --help` lists every command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+from bot import commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Cairn: a community-led health check-in companion on Telegram."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = sub.add_parser("demo", help="start the local Telegram sandbox and the bot on SQLite (no token, no internet)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8081, help="port of the sandbox and its web chat (default 8081)")
+    sub.add_parser("run", help="run the bot for real with TELEGRAM_BOT_TOKEN (polling)")
+    sub.add_parser("migrate", help="apply database migrations to DATABASE_URL")
+    sub.add_parser("rotate-keys", help="re-encrypt stored text with the newest key in CAIRN_DATA_KEYS")
+    sub.add_parser("generate-key", help="print a new data key for CAIRN_DATA_KEYS")
+    org = sub.add_parser("create-organisation", help="create an organisation and print its member link")
+    org.add_argument("slug", help="short name used in links, e.g. hillside")
+    org.add_argument("name", help="the name members see, e.g. 'Hillside Community Hub'")
+    invite = sub.add_parser("create-invite", help="create a single-use invite link for a coordinator or volunteer")
+    invite.add_argument("slug", help="the organisation's short name")
+    invite.add_argument("--role", choices=("coordinator", "volunteer"), default="coordinator")
+    invite.add_argument("--days", type=int, default=7, help="days until the invite expires (default 7)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command and return the exit status."""
+    args = build_parser().parse_args(argv)
+    match args.command:
+        case "demo":
+            return asyncio.run(commands.demo(args.host, args.port))
+        case "run":
+            return asyncio.run(commands.run())
+        case "migrate":
+            return asyncio.run(commands.migrate())
+        case "rotate-keys":
+            return asyncio.run(commands.rotate())
+        case "generate-key":
+            return commands.generate_key()
+        case "create-organisation":
+            return asyncio.run(commands.organisation(args.slug, args.name))
+        case "create-invite":
+            return asyncio.run(commands.invite(args.slug, args.role, timedelta(days=args.days)))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
