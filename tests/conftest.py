@@ -76,6 +76,17 @@ async def database_url_for(backend: str, tmp_path: object) -> str:
     return await create_postgres_database()
 
 
+async def migrated_database_url(backend: str, tmp_path: object) -> str:
+    """Return a fresh database URL, migrated to head as `python -m bot migrate` would."""
+    url = await database_url_for(backend, tmp_path)
+    engine = create_engine(url)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+    return url
+
+
 @pytest.fixture(params=BACKENDS)
 async def database(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Database]:
     """A fresh database, migrated to head, on each backend."""
@@ -89,3 +100,51 @@ async def database(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIte
         await engine.dispose()
         if request.param == "postgresql":
             await drop_postgres_database(url)
+
+
+# --- Log canaries: no member text and no token may reach any log record, anywhere in the suite. ---
+
+import logging  # noqa: E402
+
+from bot.logs import quiet_library_loggers  # noqa: E402
+
+CANARIES = ("CANARY-MEMBER-TEXT", "CANARY-TOKEN")
+
+
+class CapturingHandler(logging.Handler):
+    """Keeps every formatted record (with any traceback) for the canary check."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # a record that cannot be formatted is itself worth a look
+            self.lines.append(f"UNFORMATTABLE {record.name} {record.msg!r} {record.args!r}")
+
+
+LOG_CAPTURE = CapturingHandler()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Capture every log record at DEBUG, with library loggers at the levels production uses."""
+    root = logging.getLogger()
+    root.addHandler(LOG_CAPTURE)
+    root.setLevel(logging.DEBUG)
+    quiet_library_loggers()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a canary reached any log line."""
+    leaks = [line for line in LOG_CAPTURE.lines if any(canary in line for canary in CANARIES)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    summary = f"log canary check: {len(LOG_CAPTURE.lines)} log records scanned, {len(leaks)} with a canary"
+    if reporter is not None:
+        reporter.write_line(summary)
+        for line in leaks[:20]:
+            reporter.write_line(f"  LEAK: {line[:300]}")
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

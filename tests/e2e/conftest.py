@@ -1,0 +1,26 @@
+"""A running bot on each database backend."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.conftest import BACKENDS, drop_postgres_database, migrated_database_url
+from tests.e2e.harness import RunningBot, start_bot
+from cryptography.fernet import Fernet
+
+
+@pytest.fixture(params=BACKENDS)
+async def bot(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[RunningBot]:
+    """A sandbox and a real Cairn polling it, on SQLite or PostgreSQL."""
+    url = await migrated_database_url(request.param, tmp_path)
+    running = await start_bot(url, (Fernet.generate_key().decode(),))
+    running.backend = request.param  # type: ignore[attr-defined]
+    try:
+        yield running
+    finally:
+        await running.stop()
+        await running.server.stop()
+        if request.param == "postgresql":
+            await drop_postgres_database(url)
