@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.service import MemberService
 from bot.settings import Settings
 from bot.telegram.handler import UpdateHandler
 from bot.telegram.ordering import PerMemberOrderedProcessor
+from bot.telegram.tolerant_bot import TolerantBot
 from flows.crisis import load_crisis_resources
 from flows.router import COMMANDS
 from flows.texts import load_catalogue
@@ -52,15 +54,10 @@ class Cairn:
 async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
     """Migrate SQLite at start; on PostgreSQL refuse to run on an old schema (run `migrate` first)."""
     if is_sqlite(settings.database_url):
-        if (
-            settings.database_url.startswith("sqlite+aiosqlite:///")
-            and ":memory:" not in settings.database_url
-        ):
+        if settings.database_url.startswith("sqlite+aiosqlite:///") and ":memory:" not in settings.database_url:
             from pathlib import Path
 
-            Path(settings.database_url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(
-                parents=True, exist_ok=True
-            )
+            Path(settings.database_url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         await upgrade_to_head(engine)
     elif not await is_up_to_date(engine):
         raise RuntimeError("the database schema is not up to date: run `python -m bot migrate`")
@@ -70,9 +67,7 @@ async def ensure_default_organisation(settings: Settings, units: UnitOfWorkFacto
     """Create the deployment's default organisation if it does not exist yet."""
     async with units() as uow:
         if await uow.organisations.by_slug(settings.default_organisation) is None:
-            await uow.organisations.add(
-                settings.default_organisation, settings.default_organisation_name, utc_now()
-            )
+            await uow.organisations.add(settings.default_organisation, settings.default_organisation_name, utc_now())
             await uow.commit()
             log.info("default_organisation_created")
 
@@ -90,17 +85,26 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     service = MemberService(units, catalogue, crisis, settings.default_organisation, clock)
     application = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token)
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(settings.telegram_file_base_url)
+        .bot(build_bot(settings))
         .concurrent_updates(PerMemberOrderedProcessor(settings.max_concurrent_updates))
-        .rate_limiter(AIORateLimiter(max_retries=0))
         .post_init(_set_commands)
         .build()
     )
     application.add_handler(TypeHandler(Update, UpdateHandler(service, catalogue)))
     application.add_error_handler(_log_error)
     return Cairn(settings, engine, units, service, application)
+
+
+def build_bot(settings: Settings) -> TolerantBot:
+    """Build the Bot: our API base, a connection pool sized for concurrency, PTB's rate limiter."""
+    return TolerantBot(
+        settings.telegram_bot_token,
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_file_base_url,
+        request=HTTPXRequest(connection_pool_size=max(8, settings.max_concurrent_updates)),
+        get_updates_request=HTTPXRequest(connection_pool_size=2),
+        rate_limiter=AIORateLimiter(max_retries=0),
+    )
 
 
 async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]

@@ -1,0 +1,36 @@
+"""A Bot that survives updates it cannot parse, without writing their content to any log."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ExtBot
+
+log = logging.getLogger("cairn.telegram")
+
+
+class TolerantBot(ExtBot[None]):
+    """Replaces any update PTB cannot parse with a bare `{"update_id": N}`.
+
+    Without this, one unparseable update fails the whole getUpdates batch: PTB logs the batch (member text
+    included) and fetches the same batch again, so the loop is stuck. A bare update still advances the
+    offset, and the handler ignores it.
+    """
+
+    async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
+        """Post as usual; sanitise getUpdates results item by item."""
+        result = await super()._post(endpoint, data, **kwargs)
+        if endpoint == "getUpdates" and isinstance(result, list):
+            return [self._parseable(item) for item in result]
+        return result
+
+    def _parseable(self, item: Any) -> Any:
+        try:
+            Update.de_json(item, self)
+        except Exception as error:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            log.error("update_unparseable update_id=%s error=%s", update_id, type(error).__name__)
+            return {"update_id": update_id} if isinstance(update_id, int) else {"update_id": 0}
+        return item
