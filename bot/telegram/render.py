@@ -18,9 +18,9 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     rest = text
     while len(rest) > limit:
         window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
-        if cut < limit // 2:
-            cut = limit
+        cut = next(
+            (found for found in (window.rfind(sep) for sep in ("\n\n", "\n", " ")) if found >= limit // 2), limit
+        )
         pieces.append(rest[:cut])
         rest = rest[cut:].lstrip("\n ") if cut < limit else rest[cut:]
     if rest or not pieces:

@@ -1,0 +1,53 @@
+"""Settings from the environment, and the operator's command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_settings_read_the_environment_and_derive_the_file_url() -> None:
+    settings = Settings.from_env({
+        "TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
+        "CAIRN_DATA_KEYS": "k1, k2", "CAIRN_LOG_FORMAT": "json",
+    })
+    assert settings.data_keys == ("k1", "k2")
+    assert settings.telegram_file_base_url == "http://127.0.0.1:8081/file/bot"
+    assert Settings.from_env({}).telegram_api_base_url == "https://api.telegram.org/bot"
+    with pytest.raises(SettingsError):
+        Settings.from_env({"CAIRN_LOG_FORMAT": "xml"})
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_help_lists_every_command() -> None:
+    result = run_cli("--help", env={"PATH": "/usr/bin:/bin"})
+    for command in ["demo", "run", "migrate", "rotate-keys", "generate-key", "create-organisation", "create-invite"]:
+        assert command in result.stdout
+
+
+def test_operator_creates_an_organisation_and_an_invite_and_migrates(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/op.db",
+           "TELEGRAM_BOT_USERNAME": "hillside_cairn_bot"}
+    assert run_cli("migrate", env=env).returncode == 0
+    created = run_cli("create-organisation", "riverside", "Riverside Trust", env=env)
+    assert "https://t.me/hillside_cairn_bot?start=org_riverside" in created.stdout
+    again = run_cli("create-organisation", "riverside", "Riverside Trust", env=env)
+    assert again.returncode == 1 and "already exists" in again.stdout
+    invite = run_cli("create-invite", "riverside", "--role", "volunteer", env=env)
+    assert "start=inv_" in invite.stdout and invite.returncode == 0
+    key = run_cli("generate-key", env=env).stdout.strip()
+    assert len(key) == 44
+    missing = run_cli("run", env=env)
+    assert missing.returncode == 2 and "TELEGRAM_BOT_TOKEN" in missing.stdout
