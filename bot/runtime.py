@@ -20,7 +20,8 @@ from bot.telegram.ordering import PerMemberOrderedProcessor
 from bot.telegram.tolerant_bot import TolerantBot
 from flows.crisis import load_crisis_resources
 from flows.router import COMMANDS
-from flows.texts import load_catalogue
+from flows.outcome import Text
+from flows.texts import Catalogue, load_catalogue
 from models.crypto import DataCipher
 from models.database import create_engine, is_sqlite, session_factory
 from models.migrate import is_up_to_date, upgrade_to_head
@@ -87,7 +88,7 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
         ApplicationBuilder()
         .bot(build_bot(settings))
         .concurrent_updates(PerMemberOrderedProcessor(settings.max_concurrent_updates))
-        .post_init(_set_commands)
+        .post_init(lambda app: _set_commands(app, catalogue))
         .build()
     )
     application.add_handler(TypeHandler(Update, UpdateHandler(service, catalogue)))
@@ -107,8 +108,8 @@ def build_bot(settings: Settings) -> TolerantBot:
     )
 
 
-async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]
-    commands = [BotCommand(name, name) for name in MENU_COMMANDS if name in COMMANDS]
+async def _set_commands(application: Application, catalogue: Catalogue) -> None:  # type: ignore[type-arg]
+    commands = [BotCommand(name, catalogue.render(Text(f"menu.{name}"))) for name in MENU_COMMANDS if name in COMMANDS]
     try:
         await application.bot.set_my_commands(commands)
     except Exception as error:  # the menu is a convenience; never block start-up on it

@@ -44,7 +44,7 @@ class Base(AsyncAttrs, DeclarativeBase):
     """Base class of every table."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UtcDateTime}
+    type_annotation_map = {datetime: UtcDateTime}  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
 
 
 ENCRYPTED = {"encrypted": True}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Chat, Message, Update, User
-from datetime import UTC, datetime
 
 from bot.telegram.ordering import PerMemberOrderedProcessor
 from bot.telegram.render import MAX_TEXT, split_text
@@ -44,7 +44,9 @@ def test_button_data_parser_survives_any_bytes(raw: bytes) -> None:
     parse_button_data(raw.decode("utf-8", "replace"))
 
 
-def _message_update(update_id: int, user_id: int, text: str | None, chat_type: str = "private", **extra: object) -> Update:
+def _message_update(
+    update_id: int, user_id: int, text: str | None, chat_type: str = "private", **extra: object
+) -> Update:
     user = User(user_id, "Test", False)
     chat = Chat(user_id if chat_type == "private" else -100, chat_type)
     message = Message(1, datetime(2026, 1, 1, tzinfo=UTC), chat, from_user=user, text=text, **extra)  # type: ignore[arg-type]

@@ -14,10 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_settings_read_the_environment_and_derive_the_file_url() -> None:
-    settings = Settings.from_env({
-        "TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
-        "CAIRN_DATA_KEYS": "k1, k2", "CAIRN_LOG_FORMAT": "json",
-    })
+    settings = Settings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": "1:abc",
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
+            "CAIRN_DATA_KEYS": "k1, k2",
+            "CAIRN_LOG_FORMAT": "json",
+        }
+    )
     assert settings.data_keys == ("k1", "k2")
     assert settings.telegram_file_base_url == "http://127.0.0.1:8081/file/bot"
     assert Settings.from_env({}).telegram_api_base_url == "https://api.telegram.org/bot"
@@ -38,8 +42,11 @@ def test_help_lists_every_command() -> None:
 
 
 def test_operator_creates_an_organisation_and_an_invite_and_migrates(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/op.db",
-           "TELEGRAM_BOT_USERNAME": "hillside_cairn_bot"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/op.db",
+        "TELEGRAM_BOT_USERNAME": "hillside_cairn_bot",
+    }
     assert run_cli("migrate", env=env).returncode == 0
     created = run_cli("create-organisation", "riverside", "Riverside Trust", env=env)
     assert "https://t.me/hillside_cairn_bot?start=org_riverside" in created.stdout
@@ -51,3 +58,14 @@ def test_operator_creates_an_organisation_and_an_invite_and_migrates(tmp_path: P
     assert len(key) == 44
     missing = run_cli("run", env=env)
     assert missing.returncode == 2 and "TELEGRAM_BOT_TOKEN" in missing.stdout
+
+
+def test_every_setting_is_documented_in_the_readme_and_the_env_example() -> None:
+    import re
+
+    names = set(re.findall(r'env\.get\("([A-Z_]+)"', (ROOT / "bot" / "settings.py").read_text()))
+    readme = (ROOT / "README.md").read_text()
+    example = (ROOT / "deploy" / ".env.example").read_text()
+    assert names, "settings are read from the environment"
+    assert [name for name in sorted(names) if f"`{name}`" not in readme] == []
+    assert [name for name in sorted(names) if f"\n{name}=" not in example] == []
