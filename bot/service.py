@@ -134,9 +134,7 @@ class MemberService:
             return None
         default = await uow.organisations.by_slug(self._default_organisation)
         if default is None:
-            raise LookupError(
-                "the default organisation does not exist; run `python -m bot create-organisation`"
-            )
+            raise LookupError("the default organisation does not exist; run `python -m bot create-organisation`")
         payload = inbound.argument.strip()
         if payload.startswith(ORGANISATION_PREFIX):
             found = await uow.organisations.by_slug(payload.removeprefix(ORGANISATION_PREFIX))
@@ -159,9 +157,7 @@ class MemberService:
         for effect in outcome.effects:
             match effect:
                 case RegisterMember(organisation_id=organisation_id):
-                    member = await uow.members.add(
-                        sender.telegram_user_id, sender.chat_id, organisation_id, now
-                    )
+                    member = await uow.members.add(sender.telegram_user_id, sender.chat_id, organisation_id, now)
                     log.info("member_registered")
                 case EraseMember():
                     assert member is not None

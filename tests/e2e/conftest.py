@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.conftest import BACKENDS, drop_postgres_database, migrated_database_url
 from tests.e2e.harness import RunningBot, start_bot
-from cryptography.fernet import Fernet
 
 
 @pytest.fixture(params=BACKENDS)

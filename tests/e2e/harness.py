@@ -13,7 +13,7 @@ from bot.sandbox import Sandbox, SentMessage, SimUser, start_sandbox
 from bot.sandbox.server import RunningSandbox
 from bot.settings import Settings
 
-CANARY_TOKEN = "424242:CANARY-TOKEN-q8Zt2Lw9xVb4Nc7Rk3Hs"  # noqa: S105
+CANARY_TOKEN = "424242:CANARY-TOKEN-q8Zt2Lw9xVb4Nc7Rk3Hs"
 CANARY_TEXT = "CANARY-MEMBER-TEXT-7f3a"
 DEFAULT_ORGANISATION = ("hillside", "Hillside Community Hub")
 
@@ -86,7 +86,9 @@ class Member:
         await self.user.press(message.message_id, message.button(label).callback_data)
         return await self.user.wait_for_messages(expect, timeout) if expect else []
 
-    async def onboard(self, store: bool = True, share: str | None = "flag_only", news: bool = True) -> list[SentMessage]:
+    async def onboard(
+        self, store: bool = True, share: str | None = "flag_only", news: bool = True
+    ) -> list[SentMessage]:
         """Go through /start and answer the three choices."""
         await self.say("/start", expect=2)
         return await self.onboard_rest(store, share, news)

@@ -85,9 +85,20 @@ async def test_stickers_photos_edits_and_groups_get_a_kind_reply_or_are_ignored(
     assert "changed a message" in edited.text
     group = bot.sandbox.group(-100555)
     await group.send(9401, "/start")
-    bot.sandbox.push_raw_update({"poll": {"id": "1", "question": "?", "options": [], "total_voter_count": 0,
-                                          "is_closed": False, "is_anonymous": True, "type": "regular",
-                                          "allows_multiple_answers": False}})
+    bot.sandbox.push_raw_update(
+        {
+            "poll": {
+                "id": "1",
+                "question": "?",
+                "options": [],
+                "total_voter_count": 0,
+                "is_closed": False,
+                "is_anonymous": True,
+                "type": "regular",
+                "allows_multiple_answers": False,
+            }
+        }
+    )
     (still_alive,) = await member.say("/help")
     assert "116 123" in still_alive.text
     assert group.messages == []
@@ -95,7 +106,7 @@ async def test_stickers_photos_edits_and_groups_get_a_kind_reply_or_are_ignored(
 
 async def test_huge_and_strange_text_gets_a_reply_and_the_member_can_carry_on(bot: RunningBot) -> None:
     member = bot.member(9501)
-    for text in ["x" * 4096, "\u0000\u200b\U0001F600\U000E0001", "/", "/start@cairn_sandbox_bot extra words " * 3]:
+    for text in ["x" * 4096, "\u0000\u200b\U0001f600\U000e0001", "/", "/start@cairn_sandbox_bot extra words " * 3]:
         await member.user.send(text)
     await member.user.wait_until(lambda u: len(u.messages) >= 4)
     await member.user.wait_for_messages(len(member.user.messages))
