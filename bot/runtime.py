@@ -19,8 +19,8 @@ from bot.telegram.handler import UpdateHandler
 from bot.telegram.ordering import PerMemberOrderedProcessor
 from bot.telegram.tolerant_bot import TolerantBot
 from flows.crisis import load_crisis_resources
-from flows.router import COMMANDS
 from flows.outcome import Text
+from flows.router import COMMANDS
 from flows.texts import Catalogue, load_catalogue
 from models.crypto import DataCipher
 from models.database import create_engine, is_sqlite, session_factory

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from telegram import Bot
+from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
 
 from bot.sandbox import DEFAULT_TOKEN, RunningSandbox, Sandbox, SimUser, start_sandbox
@@ -44,10 +47,12 @@ async def bot(running: RunningSandbox) -> AsyncIterator[Bot]:
         yield client
 
 
-def retry_seconds(value: object) -> float:
+def retry_seconds(error: RetryAfter) -> float:
     """Return RetryAfter.retry_after in seconds whether PTB gives an int or a timedelta."""
-    total_seconds = getattr(value, "total_seconds", None)
-    return float(total_seconds()) if callable(total_seconds) else float(value)  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def known_user(sandbox: Sandbox, user_id: int = 1001, first_name: str = "Ada") -> SimUser:

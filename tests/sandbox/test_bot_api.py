@@ -11,7 +11,7 @@ from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import InvalidToken
 
-from bot.sandbox import DEFAULT_TOKEN, RunningSandbox, Sandbox
+from bot.sandbox import DEFAULT_TOKEN, RunningSandbox, Sandbox, start_sandbox
 from bot.sandbox.users import TINY_PNG
 
 from .conftest import known_user, make_bot
@@ -158,7 +158,9 @@ async def test_json_body_and_case_insensitive_method(sandbox: Sandbox, running: 
         (f"/bot{DEFAULT_TOKEN}/sendTelepathy", 404, "Not Found"),
     ],
 )
-async def test_wrong_token_and_unknown_method(running: RunningSandbox, path: str, status: int, description: str) -> None:
+async def test_wrong_token_and_unknown_method(
+    running: RunningSandbox, path: str, status: int, description: str
+) -> None:
     async with aiohttp.ClientSession() as session, session.post(running.url + path) as response:
         body = await response.json()
     assert response.status == status
@@ -179,3 +181,12 @@ async def test_make_bot_uses_base_file_url(sandbox: Sandbox, running: RunningSan
         assert sent.document is not None
         telegram_file = await client.get_file(sent.document.file_id)
         assert telegram_file.file_path is not None and telegram_file.file_path.startswith(running.url)
+
+
+async def test_stop_is_idempotent_and_restartable(sandbox: Sandbox, running: RunningSandbox) -> None:
+    await running.stop()
+    await running.stop()
+    again = await start_sandbox(sandbox)
+    async with make_bot(again) as client:
+        assert (await client.get_me()).username == "cairn_sandbox_bot"
+    await again.stop()
