@@ -13,6 +13,8 @@ QUIET_LOGGERS = {
     "apscheduler": logging.WARNING,
     "aiohttp.access": logging.WARNING,
     "sqlalchemy": logging.WARNING,
+    "aiosqlite": logging.WARNING,  # logs SQL with its parameters at DEBUG
+    "asyncpg": logging.WARNING,
     "alembic": logging.WARNING,
     "asyncio": logging.WARNING,
 }

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext, TypeHandler
 from telegram.request import HTTPXRequest
 
+from bot.charts import TrendChart
+from bot.jobs.prompts import PromptJob
 from bot.service import MemberService
 from bot.settings import Settings
 from bot.telegram.handler import UpdateHandler
+from bot.telegram.limiter import SendLimiter
 from bot.telegram.ordering import PerMemberOrderedProcessor
 from bot.telegram.tolerant_bot import TolerantBot
 from flows.crisis import load_crisis_resources
+from flows.instruments.loader import load_instruments
+from flows.instruments.model import Instrument
 from flows.outcome import Text
 from flows.router import COMMANDS
 from flows.texts import Catalogue, load_catalogue
@@ -29,7 +35,7 @@ from models.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("cairn")
 
-MENU_COMMANDS = ("start", "help", "privacy", "mydata", "forget", "pause", "stop")
+MENU_COMMANDS = ("checkin", "plan", "trends", "help", "privacy", "mydata", "forget", "pause", "stop", "start")
 
 
 def utc_now() -> datetime:
@@ -46,6 +52,7 @@ class Cairn:
     units: UnitOfWorkFactory
     service: MemberService
     application: Application  # type: ignore[type-arg]
+    prompts: PromptJob
 
     async def close(self) -> None:
         """Release the database."""
@@ -83,7 +90,11 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     await ensure_default_organisation(settings, units)
     catalogue = load_catalogue(settings.language)
     crisis = load_crisis_resources(settings.region)
-    service = MemberService(units, catalogue, crisis, settings.default_organisation, clock)
+    instruments = load_usable_instruments(settings)
+    service = MemberService(
+        units, catalogue, crisis, settings.default_organisation, clock, instruments, TrendChart(instruments)
+    )
+    prompts = PromptJob(units, catalogue, SendLimiter(settings.send_rate_per_second), clock)
     application = (
         ApplicationBuilder()
         .bot(build_bot(settings))
@@ -93,7 +104,36 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     )
     application.add_handler(TypeHandler(Update, UpdateHandler(service, catalogue)))
     application.add_error_handler(_log_error)
-    return Cairn(settings, engine, units, service, application)
+    if application.job_queue is not None and settings.tick_seconds:
+        application.job_queue.run_repeating(
+            _tick(prompts),
+            interval=settings.tick_seconds,
+            first=1.0,
+            name="prompts",
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
+    return Cairn(settings, engine, units, service, application, prompts)
+
+
+def load_usable_instruments(settings: Settings) -> dict[str, Instrument]:
+    """Load instruments; a broken file is reported loudly and the others still load."""
+    loaded = load_instruments(settings.instruments_dir)
+    for error in loaded.errors:
+        log.error("instrument_file_invalid file=%s fault=%s", error.file, error.message)
+    usable = {key: value for key, value in loaded.instruments.items() if not value.has_placeholder_wording}
+    for key in sorted(set(loaded.instruments) - set(usable)):
+        log.warning("instrument_has_placeholder_wording id=%s (supply the licensed wording)", key)
+    return usable
+
+
+def _tick(job: PromptJob) -> Callable[[CallbackContext[Any, Any, Any, Any]], Awaitable[None]]:
+    async def run(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        try:
+            await job.tick(context.bot)
+        except Exception as error:  # a failed tick is retried by the next one; nothing is lost
+            log.error("prompts_tick_failed error=%s", type(error).__name__)
+
+    return run
 
 
 def build_bot(settings: Settings) -> TolerantBot:

@@ -31,6 +31,9 @@ class Settings:
     log_format: str = "text"
     data_dir: Path = field(default_factory=lambda: Path("var"))
     max_concurrent_updates: int = 64
+    instruments_dir: Path | None = None
+    tick_seconds: float = 5.0
+    send_rate_per_second: float = 29.0
 
     @property
     def telegram_file_base_url(self) -> str:
@@ -65,4 +68,17 @@ class Settings:
             log_format=log_format,
             data_dir=Path(env.get("CAIRN_DATA_DIR", "var")),
             max_concurrent_updates=concurrency,
+            instruments_dir=Path(env["CAIRN_INSTRUMENTS_DIR"]) if env.get("CAIRN_INSTRUMENTS_DIR") else None,
+            tick_seconds=_number(env, "CAIRN_TICK_SECONDS", 5.0),
+            send_rate_per_second=_number(env, "CAIRN_SEND_RATE_PER_SECOND", 29.0),
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a number") from error
+    if value <= 0:
+        raise SettingsError(f"{name} must be above zero")
+    return value

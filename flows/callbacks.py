@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 
 MAX_CALLBACK_BYTES = 64
-_PART = r"[a-z][a-z0-9_]{0,23}"
-_PATTERN = re.compile(rf"^({_PART}):({_PART}):({_PART})$")
+_NAME = r"[a-z][a-z0-9_]{0,23}"
+_CHOICE = r"[a-z0-9][a-z0-9_]{0,23}"
+_PATTERN = re.compile(rf"^({_NAME}):({_NAME}):({_CHOICE})$")
 
 
 @dataclass(frozen=True)

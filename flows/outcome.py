@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -18,6 +19,14 @@ class Text:
 
     key: str
     params: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Several texts shown as one value, joined by a separator (a list of days, lines of resources)."""
+
+    parts: tuple[Text, ...]
+    separator: str = ", "
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,15 @@ class SaveConversation:
 
 
 @dataclass(frozen=True)
+class KeepEphemeral:
+    """Hold the member's conversation position in memory only (no STORE consent: nothing is written)."""
+
+    flow: str
+    step: str
+    data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True)
 class EndConversation:
     """Forget the member's conversation position."""
 
@@ -110,6 +128,79 @@ class RedeemStaffInvite:
     role: str
 
 
+@dataclass(frozen=True)
+class StartCheckIn:
+    """Open a stored check-in for the member's local day (STORE consent only)."""
+
+    local_day: str
+    instrument_id: str | None
+
+
+@dataclass(frozen=True)
+class RecordCheckInAnswer:
+    """Store one answer of the open check-in, as it comes (STORE consent only)."""
+
+    item_id: str
+    value: int
+    instrument_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordCheckInNote:
+    """Store the free text of the open check-in, encrypted (STORE consent only)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class RecordInstrumentScore:
+    """Store an instrument's score for the open check-in (STORE consent only)."""
+
+    instrument_id: str
+    raw: int | None
+    value: float | None
+    band: str | None
+    measures: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True)
+class FinishCheckIn:
+    """Close the open check-in as completed or abandoned, and count it toward the plan's instrument."""
+
+    status: str
+    counts_toward_instrument: bool = True
+
+
+@dataclass(frozen=True)
+class SavePlan:
+    """Save the member's check-in plan and work out the next prompt time."""
+
+    plan: Any
+
+
+@dataclass(frozen=True)
+class PostponePrompt:
+    """Move the member's next prompt: an hour later (snooze) or to the next slot after today (skip)."""
+
+    until: datetime | None
+    skip_today: bool = False
+
+
+@dataclass(frozen=True)
+class RaiseAlert:
+    """Write an alert for the member's organisation, in this same transaction (only with SHARE_FLAGS)."""
+
+    tier: Any
+    reasons: tuple[Text, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendTrends:
+    """Send the member a chart of the last weeks, with a plain-words summary."""
+
+    weeks: int
+
+
 Effect = (
     RegisterMember
     | JoinOrganisation
@@ -120,6 +211,16 @@ Effect = (
     | SendMemberExport
     | EraseMember
     | RedeemStaffInvite
+    | KeepEphemeral
+    | StartCheckIn
+    | RecordCheckInAnswer
+    | RecordCheckInNote
+    | RecordInstrumentScore
+    | FinishCheckIn
+    | SavePlan
+    | PostponePrompt
+    | RaiseAlert
+    | SendTrends
 )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows import assistance, onboarding, privacy, rights
-from flows.callbacks import parse_button_data
+from flows import assistance, checkin, contact, onboarding, plan, privacy, rights, trends
+from flows.callbacks import ButtonChoice, parse_button_data
 from flows.inbound import ButtonPress, Command, Inbound, TextMessage, UnsupportedMessage
 from flows.outcome import Outcome, Text, reply
 from flows.snapshot import Facts, MemberStatus
@@ -19,6 +19,15 @@ COMMANDS: dict[str, Callable[[Facts], Outcome]] = {
     "pause": lambda facts: rights.set_status(facts, MemberStatus.PAUSED),
     "resume": lambda facts: rights.set_status(facts, MemberStatus.ACTIVE),
     "stop": lambda facts: rights.set_status(facts, MemberStatus.STOPPED),
+    "checkin": checkin.start,
+    "plan": lambda facts: plan.show(facts),
+    "trends": trends.ask,
+}
+AFTER_ONBOARDING: dict[str, Callable[[ButtonChoice, Facts], Outcome]] = {
+    checkin.FLOW: checkin.on_button,
+    plan.FLOW: plan.on_button,
+    trends.FLOW: trends.on_button,
+    contact.FLOW: contact.on_button,
 }
 OPEN_BEFORE_START = frozenset({"start", "help", "mydata", "forget"})
 OPEN_DURING_ONBOARDING = frozenset({"start", "help", "mydata", "forget", "privacy", "stop"})
@@ -31,8 +40,8 @@ def handle(inbound: Inbound, facts: Facts, *, method: str = "") -> Outcome:
             return _on_command(name, facts)
         case ButtonPress(data=data):
             return _on_button(data, facts, method)
-        case TextMessage():
-            return _on_text(facts)
+        case TextMessage(text=text):
+            return _on_text(text, facts)
         case UnsupportedMessage(kind=kind):
             key = "unsupported.edited" if kind == "edited" else "unsupported.message"
             return Outcome(replies=(reply(Text(key)),))
@@ -62,16 +71,27 @@ def _on_button(data: str, facts: Facts, method: str) -> Outcome:
         return privacy.on_button(choice, facts, method)
     if choice.flow == rights.FLOW:
         return rights.on_button(choice, facts)
-    return Outcome(notice=Text("buttons.refused"), refused="unknown_flow")
+    if choice.flow == contact.HELP_FLOW:
+        return contact.on_help_button(choice, facts)
+    route = AFTER_ONBOARDING.get(choice.flow)
+    if route is None:
+        return Outcome(notice=Text("buttons.refused"), refused="unknown_flow")
+    if not facts.member.onboarded:
+        return Outcome(replies=(reply(Text("onboarding.finish_first")),)).then(onboarding.repeat_question(facts))
+    return route(choice, facts)
 
 
-def _on_text(facts: Facts) -> Outcome:
+def _on_text(text: str, facts: Facts) -> Outcome:
     member = facts.member
     if not member.registered:
         return Outcome(replies=(reply(Text("start.needed")),))
     position = member.conversation
     if position is not None and position.flow == onboarding.FLOW:
         return Outcome(replies=(reply(Text("buttons.please_use")),)).then(onboarding.repeat_question(facts))
+    if position is not None and position.flow == checkin.FLOW:
+        return checkin.on_text(text, facts)
+    if position is not None and position.flow == plan.FLOW:
+        return plan.on_text(text, facts)
     if position is not None:
         return Outcome(replies=(reply(Text("buttons.please_use_above")),))
     return Outcome(replies=(reply(Text("text.unrecognised")),))

@@ -11,6 +11,7 @@ from typing import Any
 
 from flows.consent import ConsentScope, ConsentState
 from flows.crisis import CrisisResources
+from flows.schedule import CheckInPlan
 from flows.texts import Catalogue
 
 
@@ -50,6 +51,10 @@ class MemberSnapshot:
     consent: ConsentState = field(default_factory=ConsentState)
     conversation: ConversationPosition | None = None
     staff_roles: tuple[str, ...] = ()
+    plan: CheckInPlan | None = None
+    checkins_since_instrument: int = 0
+    recent_moods: tuple[int, ...] = ()
+    recent_scores: Mapping[str, tuple[float, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def onboarded(self) -> bool:
@@ -86,3 +91,4 @@ class Facts:
     crisis: CrisisResources
     now: datetime
     start: StartTarget | None = None
+    instruments: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))

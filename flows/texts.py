@@ -10,7 +10,7 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
-from flows.outcome import Reply, Text
+from flows.outcome import Joined, Reply, Text
 
 CATALOGUE_DIR = Path(__file__).with_name("catalogue")
 DEFAULT_LANGUAGE = "en"
@@ -51,6 +51,8 @@ class Catalogue:
     def _render_value(self, value: Any) -> Any:
         if isinstance(value, Text):
             return self.render(value)
+        if isinstance(value, Joined):
+            return value.separator.join(self.render(item) for item in value.parts)
         if isinstance(value, tuple) and all(isinstance(item, Text) for item in value):
             return "\n".join(self.render(item) for item in value)
         return value

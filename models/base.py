@@ -49,3 +49,7 @@ class Base(AsyncAttrs, DeclarativeBase):
 
 ENCRYPTED = {"encrypted": True}
 """Column `info` marking ciphertext columns, so key rotation and export find them all."""
+
+NULL_ON_ERASE = {"erase": "nullify"}
+"""Foreign-key `info` for a member referenced in a secondary role (a volunteer who claimed someone else's
+alert): erasing that member clears the reference and keeps the row, which belongs to someone else."""

@@ -10,13 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, false, or_, select
+from sqlalchemy import ColumnElement, ForeignKey, Table, delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import Base
 from models.crypto import DataCipher
 
 MEMBERS = "members"
+
+
+def _owning(fk: ForeignKey) -> bool:
+    """Say whether a foreign key makes its row part of the referenced member's data."""
+    return fk.parent.info.get("erase") != "nullify"
 
 
 def member_tables() -> list[Table]:
@@ -27,7 +32,7 @@ def member_tables() -> list[Table]:
     for table in tables:
         if table.name in names:
             continue
-        if any(fk.column.table.name in names for fk in table.foreign_keys):
+        if any(fk.column.table.name in names and _owning(fk) for fk in table.foreign_keys):
             owned.append(table)
             names.add(table.name)
     return owned
@@ -48,7 +53,7 @@ def _condition(table: Table, found: MemberRows) -> ColumnElement[bool]:
     clauses = []
     for fk in table.foreign_keys:
         parent = fk.column.table.name
-        if parent in found.rows:
+        if parent in found.rows and _owning(fk):
             values = [row[fk.column.name] for row in found.rows[parent]]
             if values:
                 clauses.append(fk.parent.in_(values))
@@ -68,9 +73,21 @@ async def collect(session: AsyncSession, member_id: int) -> MemberRows:
     return found
 
 
+def secondary_references() -> list[tuple[Table, ForeignKey]]:
+    """List foreign keys that name a member in someone else's row (cleared, not deleted, on erasure)."""
+    return [
+        (table, fk)
+        for table in Base.metadata.sorted_tables
+        for fk in table.foreign_keys
+        if fk.column.table.name == MEMBERS and not _owning(fk)
+    ]
+
+
 async def erase(session: AsyncSession, member_id: int) -> dict[str, int]:
     """Delete every row about a member, children first; return how many rows went from each table."""
     found = await collect(session, member_id)
+    for table, fk in secondary_references():
+        await session.execute(update(table).where(fk.parent == member_id).values({fk.parent.name: None}))
     for table in reversed(member_tables()):
         if table.name == MEMBERS:
             await session.execute(delete(table).where(table.c.id == member_id))

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ENCRYPTED, Base
+from models.base import ENCRYPTED, NULL_ON_ERASE, Base
 
 
 class Organisation(Base):
@@ -99,3 +99,101 @@ class StaffRole(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     granted_at: Mapped[datetime]
+
+
+class CheckInPlan(Base):
+    """When a member wants to be asked, and when the next prompt is due (the scheduler's source of truth)."""
+
+    __tablename__ = "checkin_plans"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    frequency: Mapped[str] = mapped_column(String(16))
+    weekdays: Mapped[str] = mapped_column(String(16))
+    time_of_day: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    instrument_id: Mapped[str | None] = mapped_column(String(32))
+    instrument_every: Mapped[int] = mapped_column(default=7)
+    checkins_since_instrument: Mapped[int] = mapped_column(default=0)
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+
+
+class PromptDelivery(Base):
+    """A check-in prompt owed to a member for one due time: written when claimed, marked sent when Telegram confirms."""
+
+    __tablename__ = "prompt_deliveries"
+    __table_args__ = (UniqueConstraint("member_id", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class CheckIn(Base):
+    """One check-in (kept only with STORE consent); the free text is encrypted."""
+
+    __tablename__ = "checkins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    local_day: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    instrument_id: Mapped[str | None] = mapped_column(String(32))
+    note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, info=ENCRYPTED)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None]
+
+
+class CheckInAnswer(Base):
+    """One answer of a check-in, stored as it comes."""
+
+    __tablename__ = "checkin_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(48))
+    instrument_id: Mapped[str | None] = mapped_column(String(32))
+    value: Mapped[int]
+    answered_at: Mapped[datetime]
+
+
+class InstrumentScore(Base):
+    """An instrument's score for a check-in."""
+
+    __tablename__ = "instrument_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id"), index=True)
+    instrument_id: Mapped[str] = mapped_column(String(32))
+    raw: Mapped[int | None]
+    value: Mapped[float | None]
+    band: Mapped[str | None] = mapped_column(String(32))
+    measures: Mapped[str] = mapped_column(String(400), default="{}")
+    scored_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Alert(Base):
+    """A request for a community worker, written in the same transaction as its cause; reasons are encrypted."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    share_level: Mapped[str] = mapped_column(String(24))
+    reasons_encrypted: Mapped[bytes] = mapped_column(LargeBinary, info=ENCRYPTED)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    escalation: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    claimed_by_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", name="fk_alerts_claimed_by"), info=NULL_ON_ERASE
+    )
+    claimed_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, info=ENCRYPTED)

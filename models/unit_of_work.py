@@ -6,7 +6,10 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from models.alerts import AlertRepository
+from models.checkins import CheckInRepository, PlanRepository
 from models.crypto import DataCipher
+from models.prompts import PromptRepository
 from models.repositories import (
     ConsentRepository,
     ConversationRepository,
@@ -27,6 +30,10 @@ class UnitOfWork:
     conversations: ConversationRepository
     updates: UpdateLog
     staff: StaffRepository
+    plans: PlanRepository
+    checkins: CheckInRepository
+    prompts: PromptRepository
+    alerts: AlertRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
         """Prepare a unit of work; the transaction starts on entry."""
@@ -42,6 +49,10 @@ class UnitOfWork:
         self.conversations = ConversationRepository(self.session, self.cipher)
         self.updates = UpdateLog(self.session)
         self.staff = StaffRepository(self.session)
+        self.plans = PlanRepository(self.session)
+        self.checkins = CheckInRepository(self.session, self.cipher)
+        self.prompts = PromptRepository(self.session)
+        self.alerts = AlertRepository(self.session, self.cipher)
         return self
 
     async def __aexit__(

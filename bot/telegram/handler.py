@@ -62,6 +62,12 @@ class UpdateHandler:
                     "send_message",
                     lambda chunk=chunk, markup=markup: bot.send_message(chat_id, chunk, reply_markup=markup),  # type: ignore[misc]
                 )
+        if delivery.photo is not None:
+            photo = delivery.photo
+            await with_retries(
+                "send_photo",
+                lambda: bot.send_photo(chat_id, InputFile(photo.content, filename="trends.png"), caption=photo.caption),
+            )
         if delivery.document is not None:
             document = delivery.document
             await with_retries(

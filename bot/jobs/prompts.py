@@ -1,0 +1,121 @@
+"""The check-in prompt job: claim due plans, then send the owed prompts within Telegram's limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.telegram.limiter import SendLimiter
+from bot.telegram.render import keyboard
+from flows.checkin import prompt_reply
+from flows.schedule import next_due
+from flows.texts import Catalogue
+from models.prompts import LeasedPrompt
+from models.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger("cairn.jobs.prompts")
+
+NETWORK_RETRY = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class PromptTick:
+    """What one tick did."""
+
+    claimed: int
+    sent: int
+    retried: int
+    failed: int
+
+
+class PromptJob:
+    """Claims due prompts and sends them; safe to run in several instances at once."""
+
+    def __init__(
+        self,
+        units: UnitOfWorkFactory,
+        catalogue: Catalogue,
+        limiter: SendLimiter,
+        clock: Callable[[], datetime],
+        batch: int = 500,
+        concurrency: int = 40,
+    ) -> None:
+        """Wire storage, texts, the limiter and the clock."""
+        self._units = units
+        self._limiter = limiter
+        self._clock = clock
+        self._batch = batch
+        self._concurrency = concurrency
+        reply = prompt_reply()
+        self._text = catalogue.render_reply(reply)
+        self._markup = keyboard(reply, catalogue)
+
+    async def tick(self, bot: Bot) -> PromptTick:
+        """Claim everything due now, then send what is owed until nothing is left to lease."""
+        now = self._clock()
+        claimed = 0
+        while True:
+            async with self._units() as uow:
+                count = await uow.prompts.claim_due(now, self._batch, next_due)
+                await uow.commit()
+            claimed += count
+            if count < self._batch:
+                break
+        totals = [0, 0, 0]
+        while True:
+            async with self._units() as uow:
+                leased = await uow.prompts.lease(self._clock(), self._batch)
+                await uow.commit()
+            if not leased:
+                break
+            for index, value in enumerate(await self._send_all(bot, leased)):
+                totals[index] += value
+        if claimed or any(totals):
+            log.info("prompts_tick claimed=%d sent=%d retried=%d failed=%d", claimed, *totals)
+        return PromptTick(claimed, *totals)
+
+    async def _send_all(self, bot: Bot, leased: list[LeasedPrompt]) -> tuple[int, int, int]:
+        gate = asyncio.Semaphore(self._concurrency)
+        results = await asyncio.gather(*(self._send(bot, prompt, gate) for prompt in leased))
+        async with self._units() as uow:
+            for prompt, (status, retry_at) in zip(leased, results, strict=True):
+                if status == "sent":
+                    await uow.prompts.mark_sent(prompt.delivery_id, self._clock())
+                else:
+                    await uow.prompts.retry_at(
+                        prompt.delivery_id, retry_at or self._clock(), give_up=status == "failed"
+                    )
+            await uow.commit()
+        statuses = [status for status, _ in results]
+        return statuses.count("sent"), statuses.count("retry"), statuses.count("failed")
+
+    async def _send(self, bot: Bot, prompt: LeasedPrompt, gate: asyncio.Semaphore) -> tuple[str, datetime | None]:
+        async with gate:
+            await self._limiter.acquire(prompt.chat_id)
+            try:
+                await bot.send_message(prompt.chat_id, self._text, reply_markup=self._markup)
+            except RetryAfter as error:
+                seconds = _seconds(error.retry_after)
+                self._limiter.pause(seconds)
+                log.warning("prompt_rate_limited retry_after=%.1f", seconds)
+                return "retry", self._clock() + timedelta(seconds=seconds)
+            except Forbidden:
+                return "failed", None
+            except BadRequest as error:
+                log.warning("prompt_refused reason=%s", error.message.split(":", 1)[0][:60])
+                return "failed", None
+            except NetworkError as error:
+                log.warning("prompt_network_error error=%s", type(error).__name__)
+                return "retry", self._clock() + NETWORK_RETRY
+        return "sent", None
+
+
+def _seconds(retry_after: object) -> float:
+    total = getattr(retry_after, "total_seconds", None)
+    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]

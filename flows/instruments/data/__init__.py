@@ -1,0 +1,1 @@
+"""Bundled instrument files, one JSON file per instrument."""

@@ -1,0 +1,225 @@
+"""Check-ins, answers, scores and plans: repositories returning plain values."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows.schedule import CheckInPlan as PlanValue
+from flows.schedule import Frequency
+from models.crypto import DataCipher
+from models.tables import CheckIn, CheckInAnswer, CheckInPlan, InstrumentScore
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """A member's plan, its counter and next due time."""
+
+    plan: PlanValue
+    checkins_since_instrument: int
+    next_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    """One instrument score at a time."""
+
+    instrument_id: str
+    value: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MoodPoint:
+    """One mood answer at a time."""
+
+    value: int
+    at: datetime
+
+
+def plan_from_row(row: CheckInPlan) -> PlanValue:
+    """Turn a stored plan into the flows' value."""
+    hour, minute = (int(part) for part in row.time_of_day.split(":"))
+    return PlanValue(
+        frequency=Frequency(row.frequency),
+        weekdays=frozenset(int(day) for day in row.weekdays.split(",") if day),
+        time_of_day=time(hour, minute),
+        timezone=row.timezone,
+        instrument_id=row.instrument_id,
+        instrument_every=row.instrument_every,
+    )
+
+
+class PlanRepository:
+    """Check-in plans."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside the given session."""
+        self._session = session
+
+    async def get(self, member_id: int) -> PlanRow | None:
+        """Return a member's plan, or None."""
+        row = await self._session.get(CheckInPlan, member_id)
+        if row is None:
+            return None
+        return PlanRow(plan_from_row(row), row.checkins_since_instrument, row.next_due_at)
+
+    async def save(self, member_id: int, plan: PlanValue, next_due_at: datetime | None, now: datetime) -> None:
+        """Create or replace a member's plan."""
+        values = {
+            "frequency": plan.frequency.value,
+            "weekdays": ",".join(str(day) for day in sorted(plan.weekdays)),
+            "time_of_day": plan.time_of_day.strftime("%H:%M"),
+            "timezone": plan.timezone,
+            "instrument_id": plan.instrument_id,
+            "instrument_every": plan.instrument_every,
+            "next_due_at": next_due_at,
+            "updated_at": now,
+        }
+        row = await self._session.get(CheckInPlan, member_id)
+        if row is None:
+            self._session.add(CheckInPlan(member_id=member_id, checkins_since_instrument=0, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+        await self._session.flush()
+
+    async def set_next_due(self, member_id: int, next_due_at: datetime | None) -> None:
+        """Move the next prompt."""
+        await self._session.execute(
+            update(CheckInPlan).where(CheckInPlan.member_id == member_id).values(next_due_at=next_due_at)
+        )
+
+    async def count_checkin(self, member_id: int, instrument_done: bool) -> None:
+        """Count a finished check-in toward the plan's next instrument (reset when one was done)."""
+        row = await self._session.get(CheckInPlan, member_id)
+        if row is not None:
+            row.checkins_since_instrument = 0 if instrument_done else row.checkins_since_instrument + 1
+            await self._session.flush()
+
+
+class CheckInRepository:
+    """Stored check-ins (only for members who gave STORE consent)."""
+
+    def __init__(self, session: AsyncSession, cipher: DataCipher) -> None:
+        """Work inside the given session."""
+        self._session = session
+        self._cipher = cipher
+
+    async def open(self, member_id: int) -> CheckIn | None:
+        """Return the member's check-in in progress, if any."""
+        return await self._session.scalar(
+            select(CheckIn)
+            .where(CheckIn.member_id == member_id, CheckIn.status == "in_progress")
+            .order_by(CheckIn.id.desc())
+            .limit(1)
+        )
+
+    async def start(self, member_id: int, local_day: str, instrument_id: str | None, now: datetime) -> None:
+        """Open a check-in, closing any earlier one left in progress as abandoned."""
+        await self._session.execute(
+            update(CheckIn)
+            .where(CheckIn.member_id == member_id, CheckIn.status == "in_progress")
+            .values(status="abandoned", finished_at=now)
+        )
+        self._session.add(
+            CheckIn(member_id=member_id, local_day=local_day, instrument_id=instrument_id, started_at=now)
+        )
+        await self._session.flush()
+
+    async def answer(self, member_id: int, item_id: str, value: int, instrument_id: str | None, now: datetime) -> None:
+        """Store one answer on the open check-in."""
+        checkin = await self._require_open(member_id, now)
+        self._session.add(
+            CheckInAnswer(
+                checkin_id=checkin.id, item_id=item_id, instrument_id=instrument_id, value=value, answered_at=now
+            )
+        )
+        await self._session.flush()
+
+    async def note(self, member_id: int, text: str, now: datetime) -> None:
+        """Store the free text of the open check-in, encrypted."""
+        checkin = await self._require_open(member_id, now)
+        checkin.note_encrypted = self._cipher.encrypt(text)
+        await self._session.flush()
+
+    async def score(
+        self,
+        member_id: int,
+        instrument_id: str,
+        raw: int | None,
+        value: float | None,
+        band: str | None,
+        measures: Mapping[str, float],
+        now: datetime,
+    ) -> None:
+        """Store an instrument's score on the open check-in."""
+        checkin = await self._require_open(member_id, now)
+        self._session.add(
+            InstrumentScore(
+                checkin_id=checkin.id,
+                instrument_id=instrument_id,
+                raw=raw,
+                value=value,
+                band=band,
+                measures=json.dumps(dict(measures), sort_keys=True),
+                scored_at=now,
+            )
+        )
+        await self._session.flush()
+
+    async def finish(self, member_id: int, status: str, now: datetime) -> bool:
+        """Close the open check-in; return whether one was open."""
+        checkin = await self.open(member_id)
+        if checkin is None:
+            return False
+        checkin.status, checkin.finished_at = status, now
+        await self._session.flush()
+        return True
+
+    async def recent_moods(self, member_id: int, limit: int = 10) -> list[MoodPoint]:
+        """Return the member's latest mood answers, oldest first."""
+        rows = await self._session.execute(
+            select(CheckInAnswer.value, CheckInAnswer.answered_at)
+            .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)
+            .where(CheckIn.member_id == member_id, CheckInAnswer.item_id == "mood")
+            .order_by(CheckInAnswer.answered_at.desc(), CheckInAnswer.id.desc())
+            .limit(limit)
+        )
+        return [MoodPoint(value, at) for value, at in reversed(rows.all())]
+
+    async def moods_since(self, member_id: int, since: datetime) -> list[MoodPoint]:
+        """Return mood answers since a time, oldest first."""
+        rows = await self._session.execute(
+            select(CheckInAnswer.value, CheckInAnswer.answered_at)
+            .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)
+            .where(CheckIn.member_id == member_id, CheckInAnswer.item_id == "mood", CheckInAnswer.answered_at >= since)
+            .order_by(CheckInAnswer.answered_at, CheckInAnswer.id)
+        )
+        return [MoodPoint(value, at) for value, at in rows.all()]
+
+    async def scores_since(self, member_id: int, since: datetime | None = None) -> list[ScorePoint]:
+        """Return instrument scores (with a value) since a time, oldest first."""
+        query = (
+            select(InstrumentScore.instrument_id, InstrumentScore.value, InstrumentScore.scored_at)
+            .join(CheckIn, CheckIn.id == InstrumentScore.checkin_id)
+            .where(CheckIn.member_id == member_id, InstrumentScore.value.is_not(None))
+            .order_by(InstrumentScore.scored_at, InstrumentScore.id)
+        )
+        if since is not None:
+            query = query.where(InstrumentScore.scored_at >= since)
+        rows = await self._session.execute(query)
+        return [ScorePoint(instrument_id, float(value), at) for instrument_id, value, at in rows.all()]
+
+    async def _require_open(self, member_id: int, now: datetime) -> CheckIn:
+        checkin = await self.open(member_id)
+        if checkin is None:  # a prompt's mood button after a restart, or a check-in begun before STORE
+            checkin = CheckIn(member_id=member_id, local_day=now.date().isoformat(), started_at=now)
+            self._session.add(checkin)
+            await self._session.flush()
+        return checkin

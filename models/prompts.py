@@ -1,0 +1,111 @@
+"""Check-in prompts: claim due plans into delivery rows, then lease deliveries to send.
+
+Several instances can run these side by side on PostgreSQL: claims use FOR UPDATE SKIP LOCKED, and a
+delivery is unique per (member, due time), so a due time can never produce two prompts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows.schedule import CheckInPlan as PlanValue
+from models.checkins import plan_from_row
+from models.tables import CheckInPlan, Member, PromptDelivery
+
+LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class LeasedPrompt:
+    """A prompt this instance may send now."""
+
+    delivery_id: int
+    member_id: int
+    chat_id: int
+
+
+class PromptRepository:
+    """Due plans and prompt deliveries."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside the given session."""
+        self._session = session
+
+    def _insert(self) -> Callable[..., object]:
+        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        return pg_insert if dialect == "postgresql" else sqlite_insert  # type: ignore[return-value]
+
+    async def claim_due(
+        self, now: datetime, batch: int, next_due: Callable[[PlanValue, datetime], datetime | None]
+    ) -> int:
+        """Turn due plans into deliveries and move each plan to its next slot after now; return how many."""
+        rows = (
+            await self._session.scalars(
+                select(CheckInPlan)
+                .join(Member, Member.id == CheckInPlan.member_id)
+                .where(CheckInPlan.next_due_at <= now, Member.status == "active")
+                .order_by(CheckInPlan.next_due_at)
+                .limit(batch)
+                .with_for_update(skip_locked=True, of=CheckInPlan)
+            )
+        ).all()
+        insert = self._insert()
+        for row in rows:
+            statement = (
+                insert(PromptDelivery)  # type: ignore[operator]
+                .values(member_id=row.member_id, due_at=row.next_due_at, status="pending", next_attempt_at=now)
+                .on_conflict_do_nothing(index_elements=["member_id", "due_at"])
+            )
+            await self._session.execute(statement)
+            row.next_due_at = next_due(plan_from_row(row), now)
+        await self._session.flush()
+        return len(rows)
+
+    async def lease(self, now: datetime, limit: int) -> list[LeasedPrompt]:
+        """Lease pending deliveries for sending; cancel those whose member paused or stopped meanwhile."""
+        rows = (
+            await self._session.execute(
+                select(PromptDelivery, Member.chat_id, Member.status)
+                .join(Member, Member.id == PromptDelivery.member_id)
+                .where(PromptDelivery.status == "pending", PromptDelivery.next_attempt_at <= now)
+                .order_by(PromptDelivery.next_attempt_at, PromptDelivery.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=PromptDelivery)
+            )
+        ).all()
+        leased = []
+        for delivery, chat_id, status in rows:
+            if status != "active":
+                delivery.status = "cancelled"
+                continue
+            delivery.attempts += 1
+            delivery.next_attempt_at = now + LEASE
+            leased.append(LeasedPrompt(delivery.id, delivery.member_id, chat_id))
+        await self._session.flush()
+        return leased
+
+    async def mark_sent(self, delivery_id: int, now: datetime) -> None:
+        """Record that Telegram accepted the prompt."""
+        await self._session.execute(
+            update(PromptDelivery).where(PromptDelivery.id == delivery_id).values(status="sent", sent_at=now)
+        )
+
+    async def retry_at(self, delivery_id: int, when: datetime, give_up: bool = False) -> None:
+        """Try again later, or give up (the member blocked the bot)."""
+        values = {"status": "failed"} if give_up else {"next_attempt_at": when}
+        await self._session.execute(update(PromptDelivery).where(PromptDelivery.id == delivery_id).values(**values))
+
+    async def cancel_pending(self, member_id: int) -> None:
+        """Cancel prompts not yet sent (withdrawal, /pause, /stop)."""
+        await self._session.execute(
+            update(PromptDelivery)
+            .where(PromptDelivery.member_id == member_id, PromptDelivery.status == "pending")
+            .values(status="cancelled")
+        )
