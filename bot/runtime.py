@@ -144,7 +144,7 @@ def build_bot(settings: Settings) -> TolerantBot:
         base_file_url=settings.telegram_file_base_url,
         request=HTTPXRequest(connection_pool_size=max(8, settings.max_concurrent_updates)),
         get_updates_request=HTTPXRequest(connection_pool_size=2),
-        rate_limiter=AIORateLimiter(max_retries=0),
+        rate_limiter=AIORateLimiter(overall_max_rate=settings.send_rate_per_second, max_retries=0),
     )
 
 

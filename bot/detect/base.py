@@ -59,3 +59,7 @@ def tier_named(name: str) -> RiskTier:
         return RiskTier[name.strip().upper()]
     except KeyError:
         raise ValueError(f"unknown risk tier {name!r}; expected one of {[tier.name for tier in RiskTier]}") from None
+
+
+class DetectionUnavailable(RuntimeError):
+    """No detector could read a message (none loaded, or every one failed on its batch)."""

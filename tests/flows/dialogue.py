@@ -9,8 +9,13 @@ from flows import router
 from flows.consent import ConsentAction, ConsentEvent
 from flows.crisis import load_crisis_resources
 from flows.inbound import ButtonPress, Command, Inbound, TextMessage
+from flows.instruments.loader import load_instruments
 from flows.outcome import (
     EndConversation,
+    FinishCheckIn,
+    KeepEphemeral,
+    RecordCheckInAnswer,
+    SavePlan,
     EraseMember,
     JoinOrganisation,
     Outcome,
@@ -32,6 +37,7 @@ from flows.texts import load_catalogue
 
 CATALOGUE = load_catalogue()
 CRISIS = load_crisis_resources("GB-SCT")
+INSTRUMENTS = dict(load_instruments().instruments)
 HILLSIDE = OrganisationInfo(id=1, name="Hillside Community Hub", slug="hillside")
 RIVERSIDE = OrganisationInfo(id=2, name="Riverside Trust", slug="riverside")
 
@@ -45,6 +51,8 @@ class Dialogue:
     last_buttons: dict[str, str] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
     organisations: tuple[OrganisationInfo, ...] = (HILLSIDE, RIVERSIDE)
+    now: datetime = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    answers: list[RecordCheckInAnswer] = field(default_factory=list)
 
     def say(self, text: str) -> list[str]:
         """Send a text or a command; return the rendered replies."""
@@ -71,7 +79,7 @@ class Dialogue:
 
     def _run(self, inbound: Inbound) -> list[str]:
         start = self._start_target(inbound.argument) if isinstance(inbound, Command) else None
-        facts = Facts(self.member, CATALOGUE, CRISIS, datetime(2026, 11, 22, 12, tzinfo=UTC), start)
+        facts = Facts(self.member, CATALOGUE, CRISIS, self.now, start, INSTRUMENTS)
         outcome = router.handle(inbound, facts, method="test")
         self.outcomes.append(outcome)
         for effect in outcome.effects:
@@ -94,7 +102,7 @@ class Dialogue:
                 self.records.append(effect)
                 event = ConsentEvent(effect.scope, ConsentAction(effect.action), effect.share_level)
                 self.member = replace(m, consent=m.consent.with_event(event))
-            case SaveConversation(flow=flow, step=step, data=data):
+            case SaveConversation(flow=flow, step=step, data=data) | KeepEphemeral(flow=flow, step=step, data=data):
                 self.member = replace(m, conversation=ConversationPosition(flow, step, dict(data)))
             case EndConversation():
                 self.member = replace(m, conversation=None)
@@ -103,5 +111,17 @@ class Dialogue:
             case EraseMember():
                 self.member = MemberSnapshot(registered=False)
                 self.records.clear()
+            case SavePlan(plan=plan):
+                self.member = replace(m, plan=plan)
+            case RecordCheckInAnswer():
+                self.answers.append(effect)
+            case FinishCheckIn(counts_toward_instrument=counts):
+                done = bool(m.conversation and m.conversation.data.get("instrument"))
+                count = 0 if done else m.checkins_since_instrument + 1
+                self.member = replace(m, checkins_since_instrument=count if counts else m.checkins_since_instrument)
+                if effect.status in ("completed", "completed_unstored") and m.conversation:
+                    mood = m.conversation.data.get("mood")
+                    if mood is not None:
+                        self.member = replace(self.member, recent_moods=(*m.recent_moods, mood))
             case RedeemStaffInvite(role=role):
                 self.member = replace(m, staff_roles=(*m.staff_roles, role))

@@ -1,0 +1,160 @@
+"""The prompt job against the sandbox: on time, never twice, one after downtime, safe with two instances."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.jobs.prompts import PromptJob
+from bot.runtime import build_bot
+from bot.sandbox import Sandbox, start_sandbox
+from bot.sandbox.server import RunningSandbox
+from bot.telegram.limiter import SendLimiter
+from flows.schedule import CheckInPlan, next_due
+from flows.texts import load_catalogue
+from models.database import create_engine, session_factory
+from models.tables import PromptDelivery
+from models.unit_of_work import UnitOfWorkFactory
+from tests.conftest import Database
+from tests.e2e.harness import CANARY_TOKEN, e2e_settings
+
+CATALOGUE = load_catalogue()
+TEN_AM = CheckInPlan(time_of_day=time(10, 0), instrument_id=None)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    database: Database
+    sandbox: Sandbox
+    server: RunningSandbox
+    clock: Clock
+    bot: object
+
+    def job(self, units: UnitOfWorkFactory | None = None) -> PromptJob:
+        return PromptJob(units or self.database.units, CATALOGUE, SendLimiter(5000, 0.0), self.clock, batch=200)
+
+    async def add_members(self, count: int, plan: CheckInPlan = TEN_AM, first_id: int = 10_000) -> list[int]:
+        ids = []
+        async with self.database.units() as uow:
+            organisation = await uow.organisations.by_slug("hillside") or await uow.organisations.add(
+                "hillside", "Hillside", self.clock.now
+            )
+            for offset in range(count):
+                telegram_id = first_id + offset
+                member = await uow.members.add(telegram_id, telegram_id, organisation.id, self.clock.now)
+                member_plan = plan if count == 1 else _spread(plan, offset)
+                await uow.plans.save(member.id, member_plan, next_due(member_plan, self.clock.now), self.clock.now)
+                self.sandbox.user(telegram_id).chat.known = True
+                ids.append(telegram_id)
+            await uow.commit()
+        return ids
+
+    def prompts_to(self, telegram_id: int) -> int:
+        return sum(1 for message in self.sandbox.user(telegram_id).messages if "time for your check-in" in (message.text or ""))
+
+
+def _spread(plan: CheckInPlan, offset: int) -> CheckInPlan:
+    from dataclasses import replace
+
+    return replace(plan, time_of_day=time(10, offset % 10))
+
+
+@pytest.fixture
+async def world(database: Database) -> AsyncIterator[World]:
+    sandbox = Sandbox(token=CANARY_TOKEN)
+    server = await start_sandbox(sandbox, "127.0.0.1", 0)
+    bot = build_bot(e2e_settings(database.url, database.keys, server.bot_base_url))
+    await bot.initialize()
+    try:
+        yield World(database, sandbox, server, Clock(datetime(2026, 1, 15, 9, 59, tzinfo=UTC)), bot)
+    finally:
+        await bot.shutdown()
+        await server.stop()
+
+
+async def test_a_prompt_comes_at_the_due_time_and_only_once(world: World) -> None:
+    (member,) = await world.add_members(1)
+    job = world.job()
+    assert (await job.tick(world.bot)).claimed == 0
+    world.clock.now = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+    tick = await job.tick(world.bot)
+    assert (tick.claimed, tick.sent) == (1, 1)
+    await job.tick(world.bot)
+    world.clock.now += timedelta(minutes=30)
+    await job.tick(world.bot)
+    assert world.prompts_to(member) == 1
+    message = world.sandbox.user(member).messages[-1]
+    assert message.has_button("Great") and message.has_button("Remind me in an hour") and message.has_button("Get help now")
+
+
+async def test_after_the_bot_was_down_for_days_one_prompt_is_sent_not_one_per_missed_slot(world: World) -> None:
+    (member,) = await world.add_members(1)
+    world.clock.now = datetime(2026, 1, 18, 13, 0, tzinfo=UTC)  # three days and three hours later
+    tick = await world.job().tick(world.bot)
+    assert (tick.claimed, tick.sent) == (1, 1)
+    assert world.prompts_to(member) == 1
+    async with world.database.units() as uow:
+        member_row = await uow.members.by_telegram_user(member)
+        plan = await uow.plans.get(member_row.id)
+    assert plan.next_due_at == datetime(2026, 1, 19, 10, 0, tzinfo=UTC)
+
+
+async def test_paused_or_stopped_members_get_no_prompt_and_pending_ones_are_cancelled(world: World) -> None:
+    paused, stopped = await world.add_members(2)
+    async with world.database.units() as uow:
+        for telegram_id, status in ((paused, "paused"), (stopped, "stopped")):
+            row = await uow.members.by_telegram_user(telegram_id)
+            await uow.members.set_status(row.id, status)
+        await uow.commit()
+    world.clock.now = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)
+    tick = await world.job().tick(world.bot)
+    assert tick.claimed == 0 and world.prompts_to(paused) == world.prompts_to(stopped) == 0
+
+
+async def test_a_prompt_refused_with_429_is_sent_after_retry_after_and_never_twice(world: World) -> None:
+    (member,) = await world.add_members(1)
+    world.sandbox.faults.add(kind="429", count=1, methods={"sendMessage"}, retry_after=1)
+    world.clock.now = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+    job = world.job()
+    first = await job.tick(world.bot)
+    assert (first.sent, first.retried) == (0, 1)
+    await job.tick(world.bot)
+    assert world.prompts_to(member) == 0, "nothing is sent before retry_after has passed"
+    world.clock.now += timedelta(seconds=2)
+    second = await job.tick(world.bot)
+    assert second.sent == 1 and world.prompts_to(member) == 1
+
+
+async def test_two_instances_on_one_database_send_each_due_prompt_exactly_once(world: World) -> None:
+    if world.database.backend != "postgresql":
+        pytest.skip("several instances run on PostgreSQL; SQLite is the single-instance default")
+    members = await world.add_members(2000)
+    second_engine = create_engine(world.database.url)
+    second_units = UnitOfWorkFactory(session_factory(second_engine), world.database.units.cipher)
+    first_job, second_job = world.job(), world.job(second_units)
+    try:
+        for minute in range(10):
+            world.clock.now = datetime(2026, 1, 15, 10, minute, 30, tzinfo=UTC)
+            await asyncio.gather(first_job.tick(world.bot), second_job.tick(world.bot))
+    finally:
+        await second_engine.dispose()
+    counts = [world.prompts_to(member) for member in members]
+    assert counts.count(1) == 2000, f"duplicates: {sum(c > 1 for c in counts)}, missing: {counts.count(0)}"
+    async with world.database.units() as uow:
+        sent = await uow.session.scalar(select(func.count()).where(PromptDelivery.status == "sent"))
+    assert sent == 2000
