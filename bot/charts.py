@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.dates import DateFormatter
 
 from flows.trends import Series
 
@@ -33,6 +34,7 @@ class TrendChart:
         for axis, item in zip(axes[:, 0], shown, strict=True):
             self._draw(axis, item)
             axis.set_xlim(start, now)
+        axes[-1, 0].xaxis.set_major_formatter(DateFormatter("%d %b"))
         figure.autofmt_xdate()
         figure.tight_layout()
         buffer = io.BytesIO()
@@ -48,8 +50,9 @@ class TrendChart:
             axis.set_ylim(0.5, 5.5)
             axis.set_yticks(list(MOOD_LABELS), list(MOOD_LABELS.values()))
         else:
-            for band in getattr(self._instruments.get(item.key), "bands", ()):
-                if getattr(band, "concern", False):
+            instrument_id, _, measure = item.key.partition(":")
+            for band in getattr(self._instruments.get(instrument_id), "bands", ()):
+                if getattr(band, "concern", False) and (band.measure or "") in ("", measure, instrument_id):
                     axis.axhspan(band.min, band.max, color=SHADE, zorder=0)
         axis.plot(times, values, marker="o", color="#1f5f8b")
         axis.set_title(item.title, fontsize=10, loc="left")

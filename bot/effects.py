@@ -249,10 +249,19 @@ class EffectApplier:
             )
         ]
         for instrument_id in sorted({point.instrument_id for point in scores}):
-            points = tuple((p.at, p.value) for p in scores if p.instrument_id == instrument_id)
             instrument = self._instruments.get(instrument_id)
             title = instrument.title if instrument is not None else instrument_id
-            series.append(trends.Series(instrument_id, title, points))
+            mine = [p for p in scores if p.instrument_id == instrument_id]
+            totals = tuple((p.at, p.value) for p in mine if p.value is not None)
+            if totals:
+                series.append(trends.Series(instrument_id, title, totals))
+                continue
+            for measure in sorted({name for p in mine for name in p.measures}):
+                points = tuple((p.at, float(p.measures[measure])) for p in mine if measure in p.measures)
+                label = self._catalogue.render(
+                    Text("trends.measure_title", {"title": title, "measure": measure.replace("_", " ")})
+                )
+                series.append(trends.Series(f"{instrument_id}:{measure}", label, points))
         image = self._chart.render(series, weeks, now)  # type: ignore[attr-defined]
         caption = self._catalogue.render(Text("trends.caption"))
         return Photo(image, caption), reply(*trends.summarise(series, weeks))

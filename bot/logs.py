@@ -82,3 +82,11 @@ def quiet_library_loggers() -> None:
     """Keep libraries that log tokens or member text above the levels where they do."""
     for name, minimum in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(minimum)
+
+
+def where(error: BaseException, frames: int = 3) -> str:
+    """Say where an error happened (file:line in function) without its message, which may hold member data."""
+    import traceback
+
+    stack = traceback.extract_tb(error.__traceback__)[-frames:]
+    return " < ".join(f"{frame.filename.rsplit('/', 2)[-1]}:{frame.lineno} {frame.name}" for frame in reversed(stack))

@@ -16,6 +16,7 @@ from telegram.request import HTTPXRequest
 
 from bot.charts import TrendChart
 from bot.jobs.prompts import PromptJob
+from bot.logs import where
 from bot.service import MemberService
 from bot.settings import Settings
 from bot.telegram.handler import UpdateHandler
@@ -131,7 +132,7 @@ def _tick(job: PromptJob) -> Callable[[CallbackContext[Any, Any, Any, Any]], Awa
         try:
             await job.tick(context.bot)
         except Exception as error:  # a failed tick is retried by the next one; nothing is lost
-            log.error("prompts_tick_failed error=%s", type(error).__name__)
+            log.error("prompts_tick_failed error=%s at %s", type(error).__name__, where(error))
 
     return run
 

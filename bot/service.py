@@ -107,7 +107,8 @@ class MemberService:
         if consent.store and position is not None and position.flow == "ci":
             moods = tuple(point.value for point in await uow.checkins.recent_moods(member.id))
             for point in await uow.checkins.scores_since(member.id):
-                scores[point.instrument_id] = (*scores.get(point.instrument_id, ()), point.value)
+                if point.value is not None:
+                    scores[point.instrument_id] = (*scores.get(point.instrument_id, ()), point.value)
         return MemberSnapshot(
             registered=True,
             organisation=_info(organisation) if organisation else None,

@@ -27,11 +27,12 @@ class PlanRow:
 
 @dataclass(frozen=True)
 class ScorePoint:
-    """One instrument score at a time."""
+    """One instrument score at a time: a total, or per-measure values (ONS4)."""
 
     instrument_id: str
-    value: float
+    value: float | None
     at: datetime
+    measures: Mapping[str, float]
 
 
 @dataclass(frozen=True)
@@ -204,17 +205,25 @@ class CheckInRepository:
         return [MoodPoint(value, at) for value, at in rows.all()]
 
     async def scores_since(self, member_id: int, since: datetime | None = None) -> list[ScorePoint]:
-        """Return instrument scores (with a value) since a time, oldest first."""
+        """Return instrument scores since a time, oldest first."""
         query = (
-            select(InstrumentScore.instrument_id, InstrumentScore.value, InstrumentScore.scored_at)
+            select(
+                InstrumentScore.instrument_id,
+                InstrumentScore.value,
+                InstrumentScore.scored_at,
+                InstrumentScore.measures,
+            )
             .join(CheckIn, CheckIn.id == InstrumentScore.checkin_id)
-            .where(CheckIn.member_id == member_id, InstrumentScore.value.is_not(None))
+            .where(CheckIn.member_id == member_id)
             .order_by(InstrumentScore.scored_at, InstrumentScore.id)
         )
         if since is not None:
             query = query.where(InstrumentScore.scored_at >= since)
         rows = await self._session.execute(query)
-        return [ScorePoint(instrument_id, float(value), at) for instrument_id, value, at in rows.all()]
+        return [
+            ScorePoint(instrument_id, None if value is None else float(value), at, json.loads(measures or "{}"))
+            for instrument_id, value, at, measures in rows.all()
+        ]
 
     async def _require_open(self, member_id: int, now: datetime) -> CheckIn:
         checkin = await self.open(member_id)

@@ -1,9 +1,10 @@
 """Lexicon detector: phrase patterns per tier, kept as data, with verdicts for idioms, negation and context.
 
-Every rule hit is judged in its clause: inside an everyday figure of speech it is dropped; negated ("I'm not
-going to hurt myself") it is dropped; about someone else it becomes CONCERN; about the past it becomes CONCERN,
-or nothing when the message says things are better now; inside quotation marks with a song or film in view it
-is dropped. Each such verdict is also returned as a `LexiconVeto` so the combination rule can weigh it.
+Every rule hit is judged in its clause: inside an everyday figure of speech it is dropped; followed by a topic
+word ("suicide prevention") it is dropped; negated ("I'm not going to hurt myself") it is dropped; about someone
+else it becomes CONCERN; about the past it becomes CONCERN, or nothing when the message says things are better
+now; inside quotation marks with a song or film in view it is dropped. Each such verdict is also returned as a
+`LexiconVeto` so the combination rule can weigh it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from flows.risk import LanguageSignal, RiskTier
 _MACRO = re.compile(r"%([A-Z]+)%")
 _PAST_PREFIX = "in the past: "
 _OTHER_PREFIX = "about someone else: "
+_THINKING_VERBS = frozenset({"think", "thought", "thinking", "say", "said", "knew", "know", "realised", "imagined"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Lexicon:
     past_cues: tuple[re.Pattern[str], ...]
     recovery_cues: tuple[re.Pattern[str], ...]
     quote_cues: frozenset[str]
+    topic_cues: frozenset[str]
 
 
 def _expand(pattern: str, macros: Mapping[str, str]) -> str:
@@ -101,6 +104,7 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
             past_cues=_phrases(past["cues"]),
             recovery_cues=_phrases(past["recovery_cues"]),
             quote_cues=frozenset(verdicts["quote"]["cues"]),
+            topic_cues=frozenset(verdicts["topic"]["cues"]),
         )
     except (KeyError, TypeError, re.error) as error:
         raise ValueError(f"lexicon data is malformed ({type(error).__name__}: {error})") from error
@@ -160,6 +164,9 @@ class LexiconDetector:
         lexicon = self.lexicon
         if spelling.is_quoted(start, end) and message_words & lexicon.quote_cues:
             return [self._veto("quote")]
+        following = words(spelling.text[end : end + 30])[:1]
+        if following and following[0] in lexicon.topic_cues:
+            return [self._veto("topic")]
         clause = spelling.clause_at(start)
         before = words(spelling.text[clause.start : start])
         if self._negated(before):
@@ -178,13 +185,22 @@ class LexiconDetector:
         return [LanguageSignal(rule.tier, self.name, rule.reason)]
 
     def _negated(self, before: list[str]) -> bool:
-        """Say whether a negation governs the words that follow `before` (only bridge words in between)."""
+        """Say whether a negation governs the words that follow `before` (only bridge words in between).
+
+        A negated verb of thinking with its own subject after it ("I never thought I'd ...") negates the
+        thinking, not what follows, so it does not count.
+        """
+        subject_seen = False
         for distance, word in enumerate(reversed(before)):
             if distance >= self.lexicon.negation_distance:
                 return False
             if word in self.lexicon.negation_cues:
                 return True
             if word not in self.lexicon.negation_bridges:
+                return False
+            if word in self.lexicon.first_person:
+                subject_seen = True
+            elif subject_seen and word in _THINKING_VERBS:
                 return False
         return False
 

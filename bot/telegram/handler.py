@@ -7,6 +7,7 @@ import logging
 from telegram import Bot, InputFile, Update
 from telegram.ext import ContextTypes
 
+from bot.logs import where
 from bot.service import Delivery, MemberService
 from bot.telegram.render import keyboard, notice_text, split_text
 from bot.telegram.sending import with_retries
@@ -35,7 +36,7 @@ class UpdateHandler:
         try:
             delivery = await self._service.handle(translated.sender, translated.inbound, _method(translated))
         except Exception as error:
-            log.error("update_failed error=%s", type(error).__name__)
+            log.error("update_failed error=%s at %s", type(error).__name__, where(error))
             await self._apologise(context.bot, translated)
             return
         if delivery is None:

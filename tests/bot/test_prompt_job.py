@@ -65,7 +65,9 @@ class World:
         return ids
 
     def prompts_to(self, telegram_id: int) -> int:
-        return sum(1 for message in self.sandbox.user(telegram_id).messages if "time for your check-in" in (message.text or ""))
+        return sum(
+            1 for message in self.sandbox.user(telegram_id).messages if "time for your check-in" in (message.text or "")
+        )
 
 
 def _spread(plan: CheckInPlan, offset: int) -> CheckInPlan:
@@ -99,7 +101,11 @@ async def test_a_prompt_comes_at_the_due_time_and_only_once(world: World) -> Non
     await job.tick(world.bot)
     assert world.prompts_to(member) == 1
     message = world.sandbox.user(member).messages[-1]
-    assert message.has_button("Great") and message.has_button("Remind me in an hour") and message.has_button("Get help now")
+    assert (
+        message.has_button("Great")
+        and message.has_button("Remind me in an hour")
+        and message.has_button("Get help now")
+    )
 
 
 async def test_after_the_bot_was_down_for_days_one_prompt_is_sent_not_one_per_missed_slot(world: World) -> None:

@@ -44,9 +44,9 @@ def test_eval_file_has_enough_valid_labelled_lines() -> None:
 def test_eval_file_has_hard_negatives_and_spelling_variety() -> None:
     data = rows()
     none_notes = Counter(row["note"] for row in data if row["label"] == "NONE")
-    assert HARD_NEGATIVE_NOTES <= set(none_notes)
+    assert set(none_notes) >= HARD_NEGATIVE_NOTES
     assert sum(none_notes[note] for note in HARD_NEGATIVE_NOTES) >= 50
-    assert SPELLING_NOTES <= {row["note"] for row in data if row["label"] == "URGENT"}
+    assert {row["note"] for row in data if row["label"] == "URGENT"} >= SPELLING_NOTES
 
 
 def test_eval_texts_are_not_copied_into_the_data_files() -> None:
@@ -63,7 +63,7 @@ def test_eval_texts_are_not_copied_into_the_data_files() -> None:
 def test_load_messages_rejects_a_bad_label(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"text": "hi", "label": "MAYBE", "note": "plain"}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="bad.jsonl:1"):
+    with pytest.raises(ValueError, match=r"bad\.jsonl:1"):
         load_messages(path)
 
 

@@ -34,7 +34,7 @@ def test_tiny_classifier_label_map_argument_and_quiet_labels(tmp_path: Path) -> 
 
 def test_tiny_classifier_needs_a_full_label_map(tmp_path: Path) -> None:
     directory = build_tiny_classifier(tmp_path / "partial", winner="ok")
-    with pytest.raises(ValueError, match="label_map.json"):
+    with pytest.raises(ValueError, match=r"label_map\.json"):
         ClassifierDetector(directory)
     with pytest.raises(ValueError, match="does not cover"):
         ClassifierDetector(directory, {"ok": RiskTier.NONE})

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-WORDS = (
+VOCABULARY = (
     "i want to die feel fine today queue is killing me ok low sad happy hopeless the a and not never "
     "everyone would be better off without tea cake rain work football"
-).split()
+)
 LABELS = ("ok", "low", "crisis")
 
 
@@ -18,7 +18,7 @@ def _save_tokenizer(directory: Path) -> int:
     from transformers import PreTrainedTokenizerFast
 
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    vocab = {token: index for index, token in enumerate([*special, *dict.fromkeys(WORDS)])}
+    vocab = {token: index for index, token in enumerate([*special, *dict.fromkeys(VOCABULARY.split())])}
     tokenizer = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()

@@ -104,7 +104,7 @@ class Member:
         return await self.tap("Yes please" if news else "No thanks")
 
 
-def e2e_settings(database_url: str, keys: tuple[str, ...], api_base_url: str) -> Settings:
+def e2e_settings(database_url: str, keys: tuple[str, ...], api_base_url: str, tick_seconds: float = 0.5) -> Settings:
     """Settings for a bot under test."""
     return Settings(
         telegram_bot_token=CANARY_TOKEN,
@@ -114,7 +114,8 @@ def e2e_settings(database_url: str, keys: tuple[str, ...], api_base_url: str) ->
         default_organisation=DEFAULT_ORGANISATION[0],
         default_organisation_name=DEFAULT_ORGANISATION[1],
         max_concurrent_updates=32,
-        send_rate_per_second=5000,  # the sandbox does not enforce limits here; bench/ measures them
+        send_rate_per_second=5000,
+        tick_seconds=tick_seconds,  # the sandbox does not enforce limits here; bench/ measures them
     )
 
 

@@ -12,17 +12,17 @@ from flows.inbound import ButtonPress, Command, Inbound, TextMessage
 from flows.instruments.loader import load_instruments
 from flows.outcome import (
     EndConversation,
-    FinishCheckIn,
-    KeepEphemeral,
-    RecordCheckInAnswer,
-    SavePlan,
     EraseMember,
+    FinishCheckIn,
     JoinOrganisation,
+    KeepEphemeral,
     Outcome,
+    RecordCheckInAnswer,
     RecordConsent,
     RedeemStaffInvite,
     RegisterMember,
     SaveConversation,
+    SavePlan,
     SetMemberStatus,
 )
 from flows.snapshot import (

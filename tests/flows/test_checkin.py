@@ -78,7 +78,9 @@ def test_every_bundled_instrument_runs_as_part_of_a_check_in(instrument_id: str)
 
 def test_the_instrument_comes_every_so_many_check_ins() -> None:
     d = onboard(True, None, False)
-    d.member = d.member.__class__(**{**d.member.__dict__, "plan": CheckInPlan(instrument_id="who5", instrument_every=3)})
+    d.member = d.member.__class__(
+        **{**d.member.__dict__, "plan": CheckInPlan(instrument_id="who5", instrument_every=3)}
+    )
     seen = []
     for day in range(3):
         d.now += timedelta(days=1)
@@ -135,7 +137,9 @@ def test_low_mood_three_check_ins_running_is_a_concern_and_offers_contact_with_c
 
 def test_without_share_consent_a_concern_gives_resources_and_tells_nobody() -> None:
     d = onboard(True, None, False)
-    d.member = d.member.__class__(**{**d.member.__dict__, "plan": CheckInPlan(instrument_id="phq2", instrument_every=1)})
+    d.member = d.member.__class__(
+        **{**d.member.__dict__, "plan": CheckInPlan(instrument_id="phq2", instrument_every=1)}
+    )
     d.say("/checkin")
     d.tap("Low")
     d.tap("Skip")
