@@ -82,7 +82,7 @@ def test_the_instrument_comes_every_so_many_check_ins() -> None:
         **{**d.member.__dict__, "plan": CheckInPlan(instrument_id="who5", instrument_every=3)}
     )
     seen = []
-    for day in range(3):
+    for _day in range(3):
         d.now += timedelta(days=1)
         d.say("/checkin")
         d.tap("Okay")
@@ -124,7 +124,7 @@ def test_snooze_and_skip_today_move_the_prompt() -> None:
 
 def test_low_mood_three_check_ins_running_is_a_concern_and_offers_contact_with_consent() -> None:
     d = onboard(True, "flag_only", False)
-    for day in range(3):
+    for _day in range(3):
         d.now += timedelta(days=1)
         d.say("/checkin")
         d.tap("Very low")
