@@ -22,6 +22,7 @@ from flows.outcome import (
     KeepEphemeral,
     Outcome,
     PostponePrompt,
+    RaiseAlert,
     RecordCheckInAnswer,
     RecordCheckInNote,
     RecordInstrumentScore,
@@ -31,6 +32,7 @@ from flows.outcome import (
     Text,
     reply,
 )
+from flows.risk import RiskTier
 from flows.schedule import CheckInPlan, local_day
 from flows.snapshot import Facts
 
@@ -244,9 +246,16 @@ def _finish(facts: Facts, data: Mapping[str, Any]) -> Outcome:
 
 
 def _abandon(facts: Facts) -> Outcome:
-    if not _stores(facts):
-        return Outcome(effects=(EndConversation(),))
-    return Outcome(effects=(FinishCheckIn("abandoned", counts_toward_instrument=False), EndConversation()))
+    """Close an unfinished check-in; what it did say still goes to the risk assessment."""
+    position = facts.member.conversation
+    mood = position.data.get("mood") if position is not None else None
+    assessment = assess(CheckInSummary(mood=mood if isinstance(mood, int) else None, completed=False), facts)
+    effects: list[Effect] = []
+    if assessment.tier >= RiskTier.CONCERN and facts.member.consent.allows(ConsentScope.SHARE_FLAGS):
+        effects.append(RaiseAlert(assessment.tier, assessment.reasons))
+    if _stores(facts):
+        effects.append(FinishCheckIn("abandoned", counts_toward_instrument=False))
+    return Outcome(effects=(*effects, EndConversation()))
 
 
 def _postpone(choice: str, facts: Facts) -> Outcome:

@@ -54,6 +54,7 @@ class Lexicon:
     recovery_cues: tuple[re.Pattern[str], ...]
     quote_cues: frozenset[str]
     topic_cues: frozenset[str]
+    topic_links: frozenset[str]
 
 
 def _expand(pattern: str, macros: Mapping[str, str]) -> str:
@@ -105,6 +106,7 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
             recovery_cues=_phrases(past["recovery_cues"]),
             quote_cues=frozenset(verdicts["quote"]["cues"]),
             topic_cues=frozenset(verdicts["topic"]["cues"]),
+            topic_links=frozenset(verdicts["topic"].get("before_links", ())),
         )
     except (KeyError, TypeError, re.error) as error:
         raise ValueError(f"lexicon data is malformed ({type(error).__name__}: {error})") from error
@@ -164,11 +166,10 @@ class LexiconDetector:
         lexicon = self.lexicon
         if spelling.is_quoted(start, end) and message_words & lexicon.quote_cues:
             return [self._veto("quote")]
-        following = words(spelling.text[end : end + 30])[:1]
-        if following and following[0] in lexicon.topic_cues:
-            return [self._veto("topic")]
         clause = spelling.clause_at(start)
         before = words(spelling.text[clause.start : start])
+        if self._about_the_topic(before, words(spelling.text[end : end + 30])[:1]):
+            return [self._veto("topic")]
         if self._negated(before):
             return [self._veto("negation")]
         if self._about_someone_else(before, words(spelling.text[start:end])):
@@ -183,6 +184,13 @@ class LexiconDetector:
             tier = min(rule.tier, RiskTier.CONCERN)
             return [LanguageSignal(tier, self.name, _PAST_PREFIX + rule.reason), self._veto("past_tense")]
         return [LanguageSignal(rule.tier, self.name, rule.reason)]
+
+    def _about_the_topic(self, before: list[str], following: list[str]) -> bool:
+        """Say whether a hit names a subject ("suicide prevention", "a talk about self-harm")."""
+        cues = self.lexicon.topic_cues
+        if following and following[0] in cues:
+            return True
+        return len(before) >= 2 and before[-1] in self.lexicon.topic_links and before[-2] in cues
 
     def _negated(self, before: list[str]) -> bool:
         """Say whether a negation governs the words that follow `before` (only bridge words in between).

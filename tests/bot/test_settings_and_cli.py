@@ -63,9 +63,29 @@ def test_operator_creates_an_organisation_and_an_invite_and_migrates(tmp_path: P
 def test_every_setting_is_documented_in_the_readme_and_the_env_example() -> None:
     import re
 
-    names = set(re.findall(r'env\.get\("([A-Z_]+)"', (ROOT / "bot" / "settings.py").read_text()))
+    source = (ROOT / "bot" / "settings.py").read_text()
+    names = set(re.findall(r'env(?:\.get\(|\[)"([A-Z_]+)"', source)) | set(
+        re.findall(r'_number\(env, "([A-Z_]+)"', source)
+    )
     readme = (ROOT / "README.md").read_text()
     example = (ROOT / "deploy" / ".env.example").read_text()
     assert names, "settings are read from the environment"
     assert [name for name in sorted(names) if f"`{name}`" not in readme] == []
     assert [name for name in sorted(names) if f"\n{name}=" not in example] == []
+
+
+def test_a_broken_instrument_file_is_reported_loudly_and_the_others_still_load(tmp_path: Path, caplog) -> None:
+    import logging
+
+    from bot.runtime import load_usable_instruments
+
+    (tmp_path / "who5.json").write_text('{"id": "who5", "title": "broken"}')
+    (tmp_path / "swemwbs.json").write_text((ROOT / "deploy" / "instruments" / "swemwbs.example.json").read_text())
+    with caplog.at_level(logging.WARNING, logger="cairn"):
+        usable = load_usable_instruments(Settings(instruments_dir=tmp_path))
+    assert {"ons4", "phq2", "gad2", "ucla3", "who5"} <= set(usable)
+    assert usable["who5"].title != "broken", "a broken override leaves the bundled instrument in place"
+    assert "swemwbs" not in usable, "placeholder wording is never shown to members"
+    messages = " ".join(record.getMessage() for record in caplog.records)
+    assert "instrument_file_invalid file=who5.json" in messages
+    assert "instrument_has_placeholder_wording id=swemwbs" in messages

@@ -195,3 +195,13 @@ def test_plan_changes_frequency_time_zone_and_extra_questions() -> None:
     d.tap("Thursday")
     shown = d.tap("Done")[0]
     assert d.member.plan.weekdays == frozenset({0, 3}) and "Monday, Thursday" in shown
+
+
+def test_an_abandoned_check_in_still_goes_to_the_assessment() -> None:
+    d = onboard(True, "flag_only", False)
+    d.member = d.member.__class__(**{**d.member.__dict__, "recent_moods": (1, 1)})
+    d.say("/checkin")
+    d.tap("Very low")  # a third very low mood, then the member walks away
+    d.now += timedelta(days=1)
+    d.say("/checkin")
+    assert effects(d, RaiseAlert) and effects(d, FinishCheckIn)[-1].status == "abandoned"

@@ -1,0 +1,90 @@
+"""Run benchmarks: `python -m bench all` (or fanout, memory); figures go to stdout and bench/results.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.fanout import run_prompt_fanout
+from bench.memory import measure
+
+RESULTS = Path(__file__).with_name("results.md")
+
+
+def machine() -> str:
+    """Describe the machine the figures come from."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def fanout_section(members: int, runs: int) -> list[str]:
+    results = [asyncio.run(run_prompt_fanout(members)) for _ in range(runs)]
+    ratio = statistics.median(r.ratio for r in results)
+    lines = [
+        f"## Check-in prompts: {members:,} due in the same minute (sandbox enforcing 30/s overall, 1/s per chat)",
+        "",
+        "| run | delivered | seconds | rate (msg/s) | ratio to 30/s | 429 caused by us |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {i + 1} | {r.delivered:,} | {r.seconds:.1f} | {r.rate:.2f} | {r.ratio:.3f} | {r.limited_429} |"
+        for i, r in enumerate(results)
+    ]
+    lines += ["", f"Median ratio: **{ratio:.3f}** (target at least 0.95, with no 429).", ""]
+    return lines
+
+
+def memory_section(sizes: list[int]) -> list[str]:
+    figures = [measure(size) for size in sizes]
+    base = figures[0]["rss_kib"]
+    lines = [
+        "## Bot process memory by members in the database (SQLite, freshly started)",
+        "",
+        "| members | RSS (MiB) | growth over the smallest (MiB) |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {f['members']:,} | {f['rss_kib'] / 1024:.1f} | {(f['rss_kib'] - base) / 1024:+.1f} |" for f in figures
+    ]
+    return [*lines, ""]
+
+
+def main() -> int:
+    """Run the chosen benchmarks and write the results file."""
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("which", choices=["all", "fanout", "memory"], nargs="?", default="all")
+    parser.add_argument("--members", type=int, default=10_000, help="recipients for fan-out (default 10,000)")
+    parser.add_argument("--runs", type=int, default=1, help="runs per fan-out figure (median reported)")
+    args = parser.parse_args()
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {machine()}.",
+        f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC,"
+        f" `python -m bench {args.which} --members {args.members} --runs {args.runs}`.",
+        "",
+    ]
+    if args.which in ("all", "fanout"):
+        lines += fanout_section(args.members, args.runs)
+    if args.which in ("all", "memory"):
+        lines += memory_section([0, 10_000, 100_000])
+    text = "\n".join(lines)
+    print(text)
+    RESULTS.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

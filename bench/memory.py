@@ -1,0 +1,47 @@
+"""Memory of a bot process with N members in the database (nothing per member should be held in memory)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+
+from bench.fanout import seed
+
+PROBE = r"""
+import asyncio, json, sys, gc
+from bot.runtime import build_cairn
+from bot.settings import Settings
+from cryptography.fernet import Fernet
+
+def rss_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+
+async def main():
+    settings = Settings(telegram_bot_token="1:x", telegram_api_base_url="http://127.0.0.1:9/bot",
+                        database_url=sys.argv[1], data_keys=(Fernet.generate_key().decode(),),
+                        default_organisation="bench", tick_seconds=0)
+    cairn = await build_cairn(settings)
+    async with cairn.units() as uow:
+        count = await uow.members.count()
+        due = await uow.prompts.claim_due(__import__("datetime").datetime(2000, 1, 1, tzinfo=__import__("datetime").UTC), 100, lambda p, n: None)
+    gc.collect()
+    print(json.dumps({"members": count, "rss_kib": rss_kib()}))
+    await cairn.close()
+
+asyncio.run(main())
+"""
+
+
+def measure(members: int) -> dict[str, int]:
+    """Return the resident memory of a freshly built bot with `members` in its SQLite database."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{folder}/memory.db"
+        asyncio.run(seed(url, members, datetime(2030, 1, 1, tzinfo=UTC)))
+        result = subprocess.run([sys.executable, "-c", PROBE, url], capture_output=True, text=True, check=True)
+        return json.loads(result.stdout.strip().splitlines()[-1])
