@@ -13,6 +13,7 @@ from bench.fanout import seed
 
 PROBE = r"""
 import asyncio, json, sys, gc
+from datetime import UTC, datetime
 from bot.runtime import build_cairn
 from bot.settings import Settings
 from cryptography.fernet import Fernet
@@ -29,7 +30,7 @@ async def main():
     cairn = await build_cairn(settings)
     async with cairn.units() as uow:
         count = await uow.members.count()
-        due = await uow.prompts.claim_due(__import__("datetime").datetime(2000, 1, 1, tzinfo=__import__("datetime").UTC), 100, lambda p, n: None)
+        await uow.prompts.claim_due(datetime(2000, 1, 1, tzinfo=UTC), 100, lambda plan, now: None)
     gc.collect()
     print(json.dumps({"members": count, "rss_kib": rss_kib()}))
     await cairn.close()
@@ -43,5 +44,6 @@ def measure(members: int) -> dict[str, int]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/memory.db"
         asyncio.run(seed(url, members, datetime(2030, 1, 1, tzinfo=UTC)))
-        result = subprocess.run([sys.executable, "-c", PROBE, url], capture_output=True, text=True, check=True)
+        command = [sys.executable, "-c", PROBE, url]  # our own probe, our own interpreter
+        result = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
         return json.loads(result.stdout.strip().splitlines()[-1])
