@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations to DATABASE_URL")
     sub.add_parser("rotate-keys", help="re-encrypt stored text with the newest key in CAIRN_DATA_KEYS")
     sub.add_parser("generate-key", help="print a new data key for CAIRN_DATA_KEYS")
+    sub.add_parser(
+        "eval-risk", help="precision and recall of the risk detectors on tests/data/risk_eval.jsonl", add_help=False
+    )
     org = sub.add_parser("create-organisation", help="create an organisation and print its member link")
     org.add_argument("slug", help="short name used in links, e.g. hillside")
     org.add_argument("name", help="the name members see, e.g. 'Hillside Community Hub'")
@@ -36,7 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command and return the exit status."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["eval-risk"]:
+        from bot.detect.evaluate import main as evaluate
+
+        return evaluate(arguments[1:])
+    args = build_parser().parse_args(arguments)
     match args.command:
         case "demo":
             return asyncio.run(commands.demo(args.host, args.port))

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.ephemeral import EphemeralConversations
+from bot.staff_effects import STAFF_EFFECTS, StaffEffects
 from flows import rights, trends
 from flows.consent import ConsentScope
+from flows.crisis import CrisisResources
 from flows.outcome import (
     EndConversation,
     EraseMember,
@@ -86,25 +88,37 @@ class EffectApplier:
     """Turns effects into writes; never commits (the service does)."""
 
     def __init__(
-        self, catalogue: Catalogue, ephemeral: EphemeralConversations, chart: object, instruments: Mapping[str, Any]
+        self,
+        catalogue: Catalogue,
+        ephemeral: EphemeralConversations,
+        chart: object,
+        instruments: Mapping[str, Any],
+        crisis: CrisisResources,
     ) -> None:
-        """Wire texts, the in-memory store, the chart renderer and the instruments."""
+        """Wire texts, the in-memory store, the chart renderer, the instruments and the crisis resources."""
+        self._crisis = crisis
         self._catalogue = catalogue
         self._ephemeral = ephemeral
         self._chart = chart
         self._instruments = instruments
+        self._staff = StaffEffects(catalogue, crisis)
 
     async def apply(
-        self, uow: UnitOfWork, outcome: Outcome, member: MemberRow | None, facts: Facts, telegram: tuple[int, int, int]
+        self,
+        uow: UnitOfWork,
+        outcome: Outcome,
+        member: MemberRow | None,
+        facts: Facts,
+        telegram: tuple[int, int, int, str],
     ) -> Delivery:
-        """Apply every effect in order; `telegram` is (user id, chat id, update id)."""
+        """Apply every effect in order; `telegram` is (user id, chat id, update id, first name)."""
         state = Applied(outcome, member)
         for effect in outcome.effects:
             await self._apply_one(uow, effect, state, facts, telegram)
         return Delivery(state.outcome, state.document, state.photo, tuple(state.alerts))
 
     async def _apply_one(
-        self, uow: UnitOfWork, effect: object, state: Applied, facts: Facts, telegram: tuple[int, int, int]
+        self, uow: UnitOfWork, effect: object, state: Applied, facts: Facts, telegram: tuple[int, int, int, str]
     ) -> None:
         now = facts.now
         match effect:
@@ -116,6 +130,7 @@ class EffectApplier:
                 assert state.member is not None
                 self._ephemeral.drop(state.member.id)
                 counts = await member_data.erase(uow.session, state.member.id)
+                await uow.audit.record("member_erased", "member", state.member.id, now, state.member.id)
                 log.info("member_erased tables=%d rows=%d", len(counts), sum(counts.values()))
                 state.outcome = replace(state.outcome, effects=()).then(rights.erased(counts))
                 state.member = None
@@ -127,6 +142,7 @@ class EffectApplier:
                 await uow.session.flush()
                 found = await member_data.collect(uow.session, member.id)
                 content = member_data.export_document(found, uow.cipher, now)
+                await uow.audit.record("member_exported", "member", member.id, now, member.id, member.organisation_id)
                 caption = self._catalogue.render(Text("mydata.caption"))
                 state.document = Document(f"cairn-my-data-{now:%Y-%m-%d}.json", content, caption)
                 log.info("member_export_sent")
@@ -140,7 +156,17 @@ class EffectApplier:
                     member.id, member.organisation_id, tier.name, level.value if level else "flag_only", texts, now
                 )
                 state.alerts.append(alert_id)
+                await uow.audit.record("alert_raised", "alert", alert_id, now, member.id, member.organisation_id)
                 log.info("alert_raised tier=%s", tier.name)
+            case RedeemStaffInvite(invite_id=invite_id, organisation_id=organisation_id, role=role):
+                if await uow.staff.redeem(invite_id, member.id, organisation_id, role, now):
+                    await uow.team.set_display_name(member.id, telegram[3] or role.title())
+                    await uow.audit.record(
+                        "staff_invite_redeemed", "member", member.id, now, member.id, organisation_id
+                    )
+                    log.info("staff_invite_redeemed role=%s", role)
+            case _ if type(effect).__name__ in STAFF_EFFECTS:
+                await self._staff.apply(uow, effect, member, facts, state)
             case _:
                 await self._apply_member_effect(uow, effect, member, facts, telegram[2])
 
@@ -176,9 +202,6 @@ class EffectApplier:
             case SetMemberStatus(status=status):
                 await uow.members.set_status(member_id, status)
                 await self._on_status(uow, member_id, MemberStatus(status), now)
-            case RedeemStaffInvite(invite_id=invite_id, organisation_id=organisation_id, role=role):
-                if await uow.staff.redeem(invite_id, member_id, organisation_id, role, now):
-                    log.info("staff_invite_redeemed role=%s", role)
             case _:
                 await self._apply_checkin_effect(uow, effect, member_id, facts)
 

@@ -10,11 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext, TypeHandler
 from telegram.request import HTTPXRequest
 
 from bot.charts import TrendChart
+from bot.detect.service import LanguageRiskService
+from bot.jobs.alerts import AlertJob
+from bot.jobs.outbox import OutboxJob
 from bot.jobs.prompts import PromptJob
 from bot.logs import where
 from bot.service import MemberService
@@ -54,9 +57,13 @@ class Cairn:
     service: MemberService
     application: Application  # type: ignore[type-arg]
     prompts: PromptJob
+    alerts: AlertJob
+    outbox: OutboxJob
+    language: LanguageRiskService
 
     async def close(self) -> None:
-        """Release the database."""
+        """Release the detectors and the database."""
+        await self.language.close()
         await self.engine.dispose()
 
 
@@ -92,10 +99,14 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     catalogue = load_catalogue(settings.language)
     crisis = load_crisis_resources(settings.region)
     instruments = load_usable_instruments(settings)
+    language = await start_language_service(settings)
     service = MemberService(
-        units, catalogue, crisis, settings.default_organisation, clock, instruments, TrendChart(instruments)
+        units, catalogue, crisis, settings.default_organisation, clock, instruments, TrendChart(instruments), language
     )
-    prompts = PromptJob(units, catalogue, SendLimiter(settings.send_rate_per_second), clock)
+    limiter = SendLimiter(settings.send_rate_per_second)
+    prompts = PromptJob(units, catalogue, limiter, clock)
+    alerts = AlertJob(units, catalogue, crisis, clock)
+    outbox = OutboxJob(units, limiter, clock)
     application = (
         ApplicationBuilder()
         .bot(build_bot(settings))
@@ -106,14 +117,43 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     application.add_handler(TypeHandler(Update, UpdateHandler(service, catalogue)))
     application.add_error_handler(_log_error)
     if application.job_queue is not None and settings.tick_seconds:
+        options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
         application.job_queue.run_repeating(
-            _tick(prompts),
+            _tick("safeguarding", alerts_then_outbox(alerts, outbox)),
+            interval=min(settings.tick_seconds, 2.0),
+            first=0.5,
+            name="safeguarding",
+            job_kwargs=options,
+        )
+        application.job_queue.run_repeating(
+            _tick("prompts", prompts.tick),
             interval=settings.tick_seconds,
             first=1.0,
             name="prompts",
-            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            job_kwargs=options,
         )
-    return Cairn(settings, engine, units, service, application, prompts)
+    return Cairn(settings, engine, units, service, application, prompts, alerts, outbox, language)
+
+
+def alerts_then_outbox(alerts: AlertJob, outbox: OutboxJob) -> Callable[[Bot], Awaitable[object]]:
+    """Dispatch and escalate alerts, then send the outbox: one safeguarding pass."""
+
+    async def run(bot: Bot) -> object:
+        await alerts.tick()
+        return await outbox.tick(bot)
+
+    return run
+
+
+async def start_language_service(settings: Settings) -> LanguageRiskService:
+    """Start the detectors; a detector that cannot load is reported loudly and the others run."""
+    service = await LanguageRiskService.start(classifier_dir=settings.risk_model_dir, semantic=settings.language_model)
+    status = service.status()
+    if status.degraded:
+        log.error("language_detection_degraded %s", status.summary())
+    else:
+        log.info("language_detection_ready %s", status.summary())
+    return service
 
 
 def load_usable_instruments(settings: Settings) -> dict[str, Instrument]:
@@ -127,12 +167,14 @@ def load_usable_instruments(settings: Settings) -> dict[str, Instrument]:
     return usable
 
 
-def _tick(job: PromptJob) -> Callable[[CallbackContext[Any, Any, Any, Any]], Awaitable[None]]:
+def _tick(
+    name: str, job: Callable[[Bot], Awaitable[object]]
+) -> Callable[[CallbackContext[Any, Any, Any, Any]], Awaitable[None]]:
     async def run(context: CallbackContext[Any, Any, Any, Any]) -> None:
         try:
-            await job.tick(context.bot)
+            await job(context.bot)
         except Exception as error:  # a failed tick is retried by the next one; nothing is lost
-            log.error("prompts_tick_failed error=%s at %s", type(error).__name__, where(error))
+            log.error("%s_tick_failed error=%s at %s", name, type(error).__name__, where(error))
 
     return run
 

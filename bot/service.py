@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.effects import Delivery, Document, EffectApplier, Photo
 from bot.ephemeral import EphemeralConversations
 from flows import router
+from flows.callbacks import parse_button_data
 from flows.consent import ConsentAction, ConsentEvent, ConsentScope, ConsentState, ShareLevel
 from flows.crisis import CrisisResources
-from flows.inbound import Command, Inbound
+from flows.inbound import ButtonPress, Command, Inbound, TextMessage
+from flows.risk import LanguageSignal
 from flows.snapshot import (
+    AlertInfo,
     ConversationPosition,
     Facts,
     InviteInfo,
     MemberSnapshot,
     MemberStatus,
     OrganisationInfo,
+    RelayInfo,
+    StaffInfo,
     StartTarget,
+    TeamMate,
 )
 from flows.texts import Catalogue
+from models.alerts import AlertRow
 from models.repositories import MemberRow, OrganisationRow
 from models.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -37,11 +44,20 @@ __all__ = ["INVITE_PREFIX", "ORGANISATION_PREFIX", "Delivery", "Document", "Memb
 
 @dataclass(frozen=True)
 class Sender:
-    """Who an update came from, and which update it was."""
+    """Who an update came from, and which update it was (the first name is kept only for staff)."""
 
     telegram_user_id: int
     chat_id: int
     update_id: int
+    first_name: str = ""
+
+
+class LanguageAssessor(Protocol):
+    """Anything that reads a message for risk (bot.detect's LanguageRiskService)."""
+
+    async def assess(self, text: str) -> list[LanguageSignal]:
+        """Return the signals for one message."""
+        ...
 
 
 class MemberService:
@@ -56,6 +72,7 @@ class MemberService:
         clock: Callable[[], datetime],
         instruments: Mapping[str, Any] | None = None,
         chart: object = None,
+        language: LanguageAssessor | None = None,
     ) -> None:
         """Wire the service to storage, texts, resources, instruments and a clock."""
         self._units = units
@@ -64,11 +81,15 @@ class MemberService:
         self._default_organisation = default_organisation
         self._clock = clock
         self._instruments = dict(instruments or {})
+        self._language = language
         self.ephemeral = EphemeralConversations()
-        self._effects = EffectApplier(catalogue, self.ephemeral, chart, self._instruments)
+        self._effects = EffectApplier(catalogue, self.ephemeral, chart, self._instruments, crisis)
 
     async def handle(self, sender: Sender, inbound: Inbound, method: str = "") -> Delivery | None:
         """Run one event through the flows; None if this update was handled before."""
+        language: tuple[LanguageSignal, ...] = ()
+        if isinstance(inbound, TextMessage) and self._language is not None:
+            language = tuple(await self._language.assess(inbound.text))
         now = self._clock()
         async with self._units() as uow:
             if not await uow.updates.claim(sender.update_id, now):
@@ -77,9 +98,11 @@ class MemberService:
             member = await uow.members.by_telegram_user(sender.telegram_user_id)
             snapshot = await self._snapshot(uow, member, now)
             start = await self._start_target(uow, inbound) if isinstance(inbound, Command) else None
-            facts = Facts(snapshot, self._catalogue, self._crisis, now, start, self._instruments)
+            facts = Facts(snapshot, self._catalogue, self._crisis, now, start, self._instruments, language)
+            if member is not None:
+                facts = await self._staff_facts(uow, facts, member.id, inbound)
             outcome = router.handle(inbound, facts, method=method)
-            telegram = (sender.telegram_user_id, sender.chat_id, sender.update_id)
+            telegram = (sender.telegram_user_id, sender.chat_id, sender.update_id, sender.first_name)
             delivery = await self._effects.apply(uow, outcome, member, facts, telegram)
             await uow.commit()
         return delivery
@@ -122,6 +145,48 @@ class MemberService:
             recent_scores=scores,
         )
 
+    async def _staff_facts(self, uow: UnitOfWork, facts: Facts, member_id: int, inbound: Inbound) -> Facts:
+        """Add what staff actions and relayed chats need: the role, the team, the alert, the relay."""
+        role = await uow.team.of_member(member_id)
+        staff = (
+            StaffInfo(role.organisation_id, role.role, role.display_name, role.on_duty, role.rota_days, role.rota_hours)
+            if role
+            else None
+        )
+        changes: dict[str, Any] = {"member_id": member_id, "staff": staff}
+        position = facts.member.conversation
+        choice = parse_button_data(inbound.data) if isinstance(inbound, ButtonPress) else None
+        if staff is not None:
+            if (isinstance(inbound, Command) and inbound.name == "team") or (choice and choice.flow == "tm"):
+                changes["team"] = tuple(
+                    TeamMate(mate.member_id, mate.role, mate.display_name, mate.on_duty)
+                    for mate in await uow.team.of_organisation(staff.organisation_id)
+                )
+            if isinstance(inbound, Command) and inbound.name == "alerts":
+                changes["alerts"] = tuple(
+                    _alert_info(a) for a in await uow.alerts.open_for_organisation(staff.organisation_id)
+                )
+        alert_id = None
+        if choice and choice.flow == "al":
+            alert_id = _leading_number(choice.choice)
+        elif position is not None and position.flow == "al":
+            alert_id = int(position.data.get("alert", 0)) or None
+        if alert_id is not None:
+            found = await uow.alerts.get(alert_id)
+            changes["alert"] = _alert_info(found) if found else None
+        session_id = None
+        if choice and choice.flow == "rl":
+            session_id = _leading_number(choice.choice)
+        elif position is not None and position.flow == "rl":
+            session_id = int(position.data.get("session", 0)) or None
+        if session_id is not None:
+            relay = await uow.relay.get(session_id)
+            if relay is not None and member_id in (relay.member_id, relay.volunteer_member_id):
+                volunteer = await uow.team.of_member(relay.volunteer_member_id) if relay.volunteer_member_id else None
+                name = volunteer.display_name if volunteer else ""
+                changes["relay"] = RelayInfo(relay.id, relay.alert_id, relay.status, relay.member_id == member_id, name)
+        return replace(facts, **changes)
+
     async def _start_target(self, uow: UnitOfWork, inbound: Command) -> StartTarget | None:
         if inbound.name != "start":
             return None
@@ -142,6 +207,15 @@ class MemberService:
                 info = InviteInfo(invite.id, _info(organisation), invite.role, usable)
                 return StartTarget(_info(organisation), from_link=True, invite=info)
         return StartTarget(_info(default), unknown_link=bool(payload))
+
+
+def _leading_number(text: str) -> int | None:
+    head = text.partition("_")[0]
+    return int(head) if head.isdigit() and len(head) < 12 else None
+
+
+def _alert_info(row: AlertRow) -> AlertInfo:
+    return AlertInfo(row.id, row.organisation_id, row.tier, row.status, row.claimed_by, row.member_id)
 
 
 def _info(row: OrganisationRow) -> OrganisationInfo:

@@ -32,7 +32,7 @@ from flows.outcome import (
     Text,
     reply,
 )
-from flows.risk import RiskTier
+from flows.risk import LanguageSignal, RiskTier
 from flows.schedule import CheckInPlan, local_day
 from flows.snapshot import Facts
 
@@ -124,6 +124,9 @@ def on_text(text: str, facts: Facts) -> Outcome:
         note = text.strip()[:MAX_NOTE_CHARACTERS]
         effects: tuple[Effect, ...] = (RecordCheckInNote(note),) if _stores(facts) and note else ()
         data["wrote_note"] = bool(note)
+        data["language"] = [
+            [int(sig.tier), sig.detector, sig.reason] for sig in facts.language if sig.tier > RiskTier.NONE
+        ]
         return Outcome(effects=effects).then(_after_note(facts, data))
     return Outcome(replies=(reply(Text("buttons.please_use")),)).then(_ask(facts, data, position.step))
 
@@ -228,12 +231,16 @@ def _finish(facts: Facts, data: Mapping[str, Any]) -> Outcome:
                     instrument.id, score.raw, score.value, score.band.id if score.band else None, dict(score.measures)
                 )
             )
+    language = tuple(
+        LanguageSignal(RiskTier(tier), detector, reason) for tier, detector, reason in data.get("language", [])
+    )
     summary = CheckInSummary(
         mood=data.get("mood"),
         wrote_note=bool(data.get("wrote_note")),
         instrument=instrument,
         score=score,
         completed=True,
+        language=language,
     )
     assessment = assess(summary, facts)
     if _stores(facts):

@@ -201,6 +201,91 @@ class SendTrends:
     weeks: int
 
 
+@dataclass(frozen=True)
+class SetDuty:
+    """Switch a staff member's duty on or off."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class SetRota:
+    """Set a staff member's weekly rota."""
+
+    days: frozenset[int]
+    hours: str
+
+
+@dataclass(frozen=True)
+class RemoveFromTeam:
+    """A coordinator removes someone from their organisation's team."""
+
+    member_id: int
+
+
+@dataclass(frozen=True)
+class ClaimAlert:
+    """Claim an alert; the others are told who took it."""
+
+    alert_id: int
+
+
+@dataclass(frozen=True)
+class ResolveAlert:
+    """Close a claimed alert with an outcome."""
+
+    alert_id: int
+    outcome: str
+
+
+@dataclass(frozen=True)
+class NoteAlert:
+    """Keep the volunteer's note on an alert, encrypted."""
+
+    alert_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class AskRelay:
+    """Ask the member whether the volunteer who claimed their alert may chat through the bot."""
+
+    alert_id: int
+
+
+@dataclass(frozen=True)
+class AnswerRelay:
+    """The member says yes or no to a relayed chat."""
+
+    session_id: int
+    accept: bool
+
+
+@dataclass(frozen=True)
+class RelayText:
+    """Pass a message to the other side of a relayed chat."""
+
+    session_id: int
+    text: str
+    from_member: bool
+
+
+@dataclass(frozen=True)
+class EndRelay:
+    """Close a relayed chat for both sides."""
+
+    session_id: int
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Append an audit event (no health content)."""
+
+    action: str
+    object_type: str
+    object_id: int | None = None
+
+
 Effect = (
     RegisterMember
     | JoinOrganisation
@@ -221,6 +306,17 @@ Effect = (
     | PostponePrompt
     | RaiseAlert
     | SendTrends
+    | SetDuty
+    | SetRota
+    | RemoveFromTeam
+    | ClaimAlert
+    | ResolveAlert
+    | NoteAlert
+    | AskRelay
+    | AnswerRelay
+    | RelayText
+    | EndRelay
+    | Audit
 )
 
 

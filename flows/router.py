@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows import assistance, checkin, contact, onboarding, plan, privacy, rights, trends
+from flows import assistance, checkin, contact, onboarding, plan, privacy, relay, rights, staff, trends
+from flows import crisis_language as crisis
 from flows.callbacks import ButtonChoice, parse_button_data
 from flows.inbound import ButtonPress, Command, Inbound, TextMessage, UnsupportedMessage
 from flows.outcome import Outcome, Text, reply
@@ -36,7 +37,11 @@ OPEN_DURING_ONBOARDING = frozenset({"start", "help", "mydata", "forget", "privac
 def handle(inbound: Inbound, facts: Facts, *, method: str = "") -> Outcome:
     """Decide what happens for one inbound event, given what is known."""
     match inbound:
-        case Command(name=name):
+        case Command(name=name, argument=argument):
+            if name in staff.STAFF_COMMANDS:
+                return staff.command(name, argument, facts)
+            if name == "end":
+                return relay.end(facts)
             return _on_command(name, facts)
         case ButtonPress(data=data):
             return _on_button(data, facts, method)
@@ -73,6 +78,12 @@ def _on_button(data: str, facts: Facts, method: str) -> Outcome:
         return rights.on_button(choice, facts)
     if choice.flow == contact.HELP_FLOW:
         return contact.on_help_button(choice, facts)
+    if choice.flow == staff.ALERT_FLOW:
+        return staff.on_alert_button(choice, facts)
+    if choice.flow == staff.TEAM_FLOW:
+        return staff.on_team_button(choice, facts)
+    if choice.flow == relay.FLOW:
+        return relay.on_button(choice, facts)
     route = AFTER_ONBOARDING.get(choice.flow)
     if route is None:
         return Outcome(notice=Text("buttons.refused"), refused="unknown_flow")
@@ -82,7 +93,18 @@ def _on_button(data: str, facts: Facts, method: str) -> Outcome:
 
 
 def _on_text(text: str, facts: Facts) -> Outcome:
+    urgent = crisis.on_language(facts)
+    if urgent is not None:
+        return urgent
     member = facts.member
+    position = member.conversation
+    if position is not None and position.flow == relay.FLOW:
+        return relay.on_text(text, facts)
+    if position is not None and position.flow == staff.ALERT_FLOW:
+        return staff.on_note_text(text, facts)
+    concern = crisis.on_concern(facts)
+    if concern is not None:
+        return concern
     if not member.registered:
         return Outcome(replies=(reply(Text("start.needed")),))
     position = member.conversation

@@ -11,6 +11,7 @@ from typing import Any
 
 from flows.consent import ConsentScope, ConsentState
 from flows.crisis import CrisisResources
+from flows.risk import LanguageSignal
 from flows.schedule import CheckInPlan
 from flows.texts import Catalogue
 
@@ -63,6 +64,51 @@ class MemberSnapshot:
 
 
 @dataclass(frozen=True)
+class StaffInfo:
+    """The writer's place in their organisation's team."""
+
+    organisation_id: int
+    role: str
+    display_name: str
+    on_duty: bool
+    rota_days: frozenset[int] = frozenset()
+    rota_hours: str = "09:00-17:00"
+
+
+@dataclass(frozen=True)
+class TeamMate:
+    """Someone in the writer's team, for a coordinator's /team."""
+
+    member_id: int
+    role: str
+    display_name: str
+    on_duty: bool
+
+
+@dataclass(frozen=True)
+class AlertInfo:
+    """An alert a staff button or step refers to."""
+
+    id: int
+    organisation_id: int
+    tier: str
+    status: str
+    claimed_by: int | None
+    member_id: int
+
+
+@dataclass(frozen=True)
+class RelayInfo:
+    """A relay session the writer is part of."""
+
+    id: int
+    alert_id: int
+    status: str
+    writer_is_member: bool
+    volunteer_name: str
+
+
+@dataclass(frozen=True)
 class InviteInfo:
     """A staff invite found from a /start payload, already checked for use and expiry."""
 
@@ -92,3 +138,10 @@ class Facts:
     now: datetime
     start: StartTarget | None = None
     instruments: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    language: tuple[LanguageSignal, ...] = ()
+    member_id: int | None = None
+    staff: StaffInfo | None = None
+    team: tuple[TeamMate, ...] = ()
+    alert: AlertInfo | None = None
+    alerts: tuple[AlertInfo, ...] = ()
+    relay: RelayInfo | None = None

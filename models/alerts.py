@@ -1,15 +1,38 @@
-"""Alerts: written in the same transaction as their cause, with the reasons encrypted."""
+"""Alerts: written in the same transaction as their cause; dispatched, claimed, escalated and resolved."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.crypto import DataCipher
-from models.tables import Alert
+from models.tables import Alert, Member
+
+OPEN_STATES = ("open", "escalated")
+MERGE_WINDOW = timedelta(hours=2)
+TIER_ORDER = {"WATCH": 1, "CONCERN": 2, "URGENT": 3}
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """An alert as plain values, its reasons decrypted."""
+
+    id: int
+    member_id: int
+    organisation_id: int
+    tier: str
+    share_level: str
+    status: str
+    escalation: int
+    created_at: datetime
+    claimed_by: int | None
+    reasons: tuple[str, ...]
+    member_chat_id: int
 
 
 class AlertRepository:
@@ -23,7 +46,21 @@ class AlertRepository:
     async def raise_alert(
         self, member_id: int, organisation_id: int, tier: str, share_level: str, reasons: Sequence[str], now: datetime
     ) -> int:
-        """Write an alert; its relay picks it up after commit."""
+        """Write an alert, or fold it into the member's open alert of the last two hours (raising its tier)."""
+        recent = await self._session.scalar(
+            select(Alert)
+            .where(Alert.member_id == member_id, Alert.status.in_(OPEN_STATES), Alert.created_at >= now - MERGE_WINDOW)
+            .order_by(Alert.id.desc())
+            .limit(1)
+        )
+        if recent is not None:
+            known = json.loads(self._cipher.decrypt(recent.reasons_encrypted))
+            merged = known + [reason for reason in reasons if reason not in known]
+            recent.reasons_encrypted = self._cipher.encrypt(json.dumps(merged))
+            if TIER_ORDER.get(tier, 0) > TIER_ORDER.get(recent.tier, 0):
+                recent.tier, recent.dispatched_at, recent.escalation, recent.created_at = tier, None, 0, now
+            await self._session.flush()
+            return recent.id
         alert = Alert(
             member_id=member_id,
             organisation_id=organisation_id,
@@ -35,3 +72,90 @@ class AlertRepository:
         self._session.add(alert)
         await self._session.flush()
         return alert.id
+
+    async def get(self, alert_id: int) -> AlertRow | None:
+        """Return one alert."""
+        row = (
+            await self._session.execute(
+                select(Alert, Member.chat_id).join(Member, Member.id == Alert.member_id).where(Alert.id == alert_id)
+            )
+        ).first()
+        return self._row(row[0], row[1]) if row else None
+
+    async def undispatched(self, limit: int) -> list[AlertRow]:
+        """Lock alerts not yet sent to anyone."""
+        return await self._locked(
+            select(Alert).where(Alert.dispatched_at.is_(None), Alert.status.in_(OPEN_STATES)), limit
+        )
+
+    async def unclaimed(self, limit: int) -> list[AlertRow]:
+        """Lock dispatched alerts nobody has claimed yet."""
+        query = select(Alert).where(Alert.dispatched_at.is_not(None), Alert.status.in_(OPEN_STATES))
+        return await self._locked(query, limit)
+
+    async def mark_dispatched(self, alert_id: int, now: datetime) -> None:
+        """Note that the alert went out."""
+        await self._session.execute(update(Alert).where(Alert.id == alert_id).values(dispatched_at=now))
+
+    async def escalate(self, alert_id: int, level: int, now: datetime) -> None:
+        """Move an alert to an escalation level."""
+        await self._session.execute(
+            update(Alert).where(Alert.id == alert_id).values(escalation=level, escalated_at=now, status="escalated")
+        )
+
+    async def claim(self, alert_id: int, volunteer_member_id: int, now: datetime) -> bool:
+        """Claim an open alert; False if someone else got there first."""
+        result = await self._session.execute(
+            update(Alert)
+            .where(Alert.id == alert_id, Alert.status.in_(OPEN_STATES))
+            .values(status="claimed", claimed_by_member_id=volunteer_member_id, claimed_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def resolve(self, alert_id: int, outcome: str, now: datetime) -> None:
+        """Close a claimed alert with its outcome."""
+        await self._session.execute(
+            update(Alert).where(Alert.id == alert_id).values(status="resolved", outcome=outcome, resolved_at=now)
+        )
+
+    async def add_note(self, alert_id: int, note: str) -> None:
+        """Keep the volunteer's note, encrypted."""
+        await self._session.execute(
+            update(Alert).where(Alert.id == alert_id).values(note_encrypted=self._cipher.encrypt(note))
+        )
+
+    async def open_for_organisation(self, organisation_id: int) -> list[AlertRow]:
+        """List an organisation's alerts that are not resolved, oldest first."""
+        rows = await self._session.execute(
+            select(Alert, Member.chat_id)
+            .join(Member, Member.id == Alert.member_id)
+            .where(Alert.organisation_id == organisation_id, Alert.status != "resolved")
+            .order_by(Alert.created_at)
+        )
+        return [self._row(alert, chat_id) for alert, chat_id in rows.all()]
+
+    async def _locked(self, query: object, limit: int) -> list[AlertRow]:
+        statement = (
+            query.add_columns(Member.chat_id)  # type: ignore[attr-defined]
+            .join(Member, Member.id == Alert.member_id)
+            .order_by(Alert.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Alert)
+        )
+        rows = (await self._session.execute(statement)).all()
+        return [self._row(alert, chat_id) for alert, chat_id in rows]
+
+    def _row(self, alert: Alert, chat_id: int) -> AlertRow:
+        return AlertRow(
+            alert.id,
+            alert.member_id,
+            alert.organisation_id,
+            alert.tier,
+            alert.share_level,
+            alert.status,
+            alert.escalation,
+            alert.created_at,
+            alert.claimed_by_member_id,
+            tuple(json.loads(self._cipher.decrypt(alert.reasons_encrypted))),
+            chat_id,
+        )

@@ -53,3 +53,7 @@ ENCRYPTED = {"encrypted": True}
 NULL_ON_ERASE = {"erase": "nullify"}
 """Foreign-key `info` for a member referenced in a secondary role (a volunteer who claimed someone else's
 alert): erasing that member clears the reference and keeps the row, which belongs to someone else."""
+
+HIDDEN_FROM_EXPORT = {"export": False}
+"""Column `info` for a value about someone else in a member's row (the volunteer's chat an alert was sent to):
+erased with the row, never shown in the member's export."""

@@ -101,8 +101,13 @@ def export_document(found: MemberRows, cipher: DataCipher, now: datetime) -> byt
     tables: dict[str, list[dict[str, Any]]] = {}
     for table in member_tables():
         encrypted = {column.name for column in table.columns if column.info.get("encrypted")}
+        hidden = {column.name for column in table.columns if column.info.get("export") is False}
         tables[table.name] = [
-            {name: _exportable(value, cipher if name in encrypted else None) for name, value in row.items()}
+            {
+                name: _exportable(value, cipher if name in encrypted else None)
+                for name, value in row.items()
+                if name not in hidden
+            }
             for row in found.rows.get(table.name, [])
         ]
     document = {

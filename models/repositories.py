@@ -143,6 +143,11 @@ class MemberRepository:
         await self._session.flush()
         return _member(row)
 
+    async def by_id(self, member_id: int) -> MemberRow | None:
+        """Find a member by internal id."""
+        row = await self._session.get(Member, member_id)
+        return _member(row) if row else None
+
     async def set_organisation(self, member_id: int, organisation_id: int) -> None:
         """Move a member to another organisation."""
         await self._session.execute(

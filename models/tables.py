@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ENCRYPTED, NULL_ON_ERASE, Base
+from models.base import ENCRYPTED, HIDDEN_FROM_EXPORT, NULL_ON_ERASE, Base
 
 
 class Organisation(Base):
@@ -99,6 +99,10 @@ class StaffRole(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     granted_at: Mapped[datetime]
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    on_duty: Mapped[bool] = mapped_column(default=False)
+    rota_days: Mapped[str] = mapped_column(String(16), default="")
+    rota_hours: Mapped[str] = mapped_column(String(11), default="09:00-17:00")
 
 
 class CheckInPlan(Base):
@@ -191,9 +195,84 @@ class Alert(Base):
     escalation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(index=True)
     claimed_by_member_id: Mapped[int | None] = mapped_column(
-        ForeignKey("members.id", name="fk_alerts_claimed_by"), info=NULL_ON_ERASE
+        ForeignKey("members.id", name="fk_alerts_claimed_by"), info=NULL_ON_ERASE | HIDDEN_FROM_EXPORT
     )
     claimed_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(32))
     note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, info=ENCRYPTED)
+    dispatched_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """A message to any chat, written in the same transaction as its cause and sent until Telegram confirms.
+
+    `recipient_member_id` is who receives it; the payload (text and buttons) is encrypted. An `edit` row
+    changes the message another row sent (`edits_id`), for example "claimed by Sam" on other volunteers' alerts.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True, info=HIDDEN_FROM_EXPORT)
+    chat_id: Mapped[int] = mapped_column(BigInteger, info=HIDDEN_FROM_EXPORT)
+    kind: Mapped[str] = mapped_column(String(24))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", name="fk_outbox_alert"), index=True)
+    edits_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", name="fk_outbox_edits", ondelete="CASCADE"), info=NULL_ON_ERASE
+    )
+    payload_encrypted: Mapped[bytes] = mapped_column(LargeBinary, info=ENCRYPTED)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RelaySession(Base):
+    """A relayed conversation between the volunteer who claimed an alert and the member."""
+
+    __tablename__ = "relay_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", name="fk_relay_alert"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", name="fk_relay_member"), index=True)
+    volunteer_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", name="fk_relay_volunteer"), info=NULL_ON_ERASE | HIDDEN_FROM_EXPORT
+    )
+    status: Mapped[str] = mapped_column(String(16), default="asked")
+    keep_transcript: Mapped[bool] = mapped_column(default=False)
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class RelayLine(Base):
+    """One relayed message, kept (encrypted) only when the member chose "also my answers"."""
+
+    __tablename__ = "relay_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("relay_sessions.id"), index=True)
+    from_member: Mapped[bool]
+    text_encrypted: Mapped[bytes] = mapped_column(LargeBinary, info=ENCRYPTED)
+    sent_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Append-only: who saw, claimed, resolved, exported or erased what. No health content, no Telegram ids.
+
+    Member ids here are internal numbers without a foreign key, so the record outlives an erasure without
+    pointing back to anyone.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_member_id: Mapped[int | None]
+    organisation_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[int | None]

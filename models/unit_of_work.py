@@ -7,9 +7,12 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.alerts import AlertRepository
+from models.audit import AuditRepository
 from models.checkins import CheckInRepository, PlanRepository
 from models.crypto import DataCipher
+from models.outbox import OutboxRepository
 from models.prompts import PromptRepository
+from models.relay import RelayRepository
 from models.repositories import (
     ConsentRepository,
     ConversationRepository,
@@ -18,6 +21,7 @@ from models.repositories import (
     StaffRepository,
     UpdateLog,
 )
+from models.staff import StaffTeam
 
 
 class UnitOfWork:
@@ -34,6 +38,10 @@ class UnitOfWork:
     checkins: CheckInRepository
     prompts: PromptRepository
     alerts: AlertRepository
+    outbox: OutboxRepository
+    audit: AuditRepository
+    team: StaffTeam
+    relay: RelayRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
         """Prepare a unit of work; the transaction starts on entry."""
@@ -53,6 +61,10 @@ class UnitOfWork:
         self.checkins = CheckInRepository(self.session, self.cipher)
         self.prompts = PromptRepository(self.session)
         self.alerts = AlertRepository(self.session, self.cipher)
+        self.outbox = OutboxRepository(self.session, self.cipher)
+        self.audit = AuditRepository(self.session)
+        self.team = StaffTeam(self.session)
+        self.relay = RelayRepository(self.session, self.cipher)
         return self
 
     async def __aexit__(

@@ -26,7 +26,8 @@ class RiskDetector(Protocol):
 class LexiconVeto(LanguageSignal):
     """A lexicon verdict that words which sound risky are not about the member now (tier NONE).
 
-    `kind` is one of the lexicon's verdict kinds ("idiom", "negation", "third_person", "past_tense", "quote");
+    `kind` is one of the lexicon's verdict kinds ("idiom", "negation", "third_person", "past_tense", "quote",
+    "topic");
     the combination rule uses it to cap what a model-based detector may say about the same message.
     """
 

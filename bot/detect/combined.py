@@ -5,9 +5,10 @@ Combination rule (data in bot/detect/data/combination.json):
 1. Every signal counts at its own tier, and a message's tier is the strongest tier that counts.
 2. The lexicon's own hits always count; the lexicon judged them in context already.
 3. When the lexicon returns a verdict (`LexiconVeto`: a figure of speech such as "this queue is killing me", a
-   negation such as "I would never hurt myself", a quotation of a song or film, the past with recovery, or words
-   about someone else), a model-based signal (semantic, classifier) is capped at that verdict's tier: NONE for
-   idiom, negation, quote and past_tense, CONCERN for third_person. With several verdicts the lowest cap wins.
+   negation such as "I would never hurt myself", a quotation of a song or film, a topic such as "suicide
+   prevention", the past with recovery, or words about someone else), a model-based signal (semantic,
+   classifier) is capped at that verdict's tier: NONE for idiom, negation, quote, topic and past_tense, CONCERN
+   for third_person. With several verdicts the lowest cap wins.
 4. A capped signal still counts in full when its score reaches the detector's stricter override score (semantic
    0.85 cosine similarity: the message is a near-paraphrase of an exemplar; classifier 0.98 probability). On the
    evaluation set every semantic false alarm carried a lexicon verdict and scored at most 0.79, while 0.85 leaves

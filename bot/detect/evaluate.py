@@ -104,3 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{FALSE_ALARM_TARGET:.0%}: {'met' if met else 'NOT MET'}"
     )
     return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 
 
@@ -23,6 +24,8 @@ class SendLimiter:
         self._next_slot = 0.0
         self._paused_until = 0.0
         self._chat_next: dict[int, float] = {}
+        self._window: deque[float] = deque()
+        self._window_size = max(1, int(per_second))
         self._lock = asyncio.Lock()
 
     async def acquire(self, chat_id: int) -> None:
@@ -37,6 +40,19 @@ class SendLimiter:
         delay = slot - self._clock()
         if delay > 0:
             await asyncio.sleep(delay)
+        await self._respect_window()
+
+    async def _respect_window(self) -> None:
+        """Never let more than `per_second` sends start within any one second, even after the loop stalled."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                while self._window and now - self._window[0] >= 1.0:
+                    self._window.popleft()
+                if len(self._window) < self._window_size:
+                    self._window.append(now)
+                    return
+                await asyncio.sleep(1.0 - (now - self._window[0]) + 0.001)
 
     def pause(self, seconds: float) -> None:
         """Hold every send for `seconds` (Telegram answered 429 with retry_after)."""

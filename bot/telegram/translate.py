@@ -43,7 +43,9 @@ def translate(update: Update) -> Translated | None:
     user = update.effective_user
     if chat is None or user is None or chat.type != ChatType.PRIVATE:
         return None
-    sender = Sender(telegram_user_id=user.id, chat_id=chat.id, update_id=update.update_id)
+    sender = Sender(
+        telegram_user_id=user.id, chat_id=chat.id, update_id=update.update_id, first_name=user.first_name[:64]
+    )
     if update.callback_query is not None:
         query = update.callback_query
         message_id = query.message.message_id if query.message else None

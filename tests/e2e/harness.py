@@ -63,9 +63,24 @@ class RunningBot:
         await self.stop()
         await self.start()
 
-    def member(self, user_id: int) -> Member:
+    def member(self, user_id: int, first_name: str | None = None) -> Member:
         """A simulated member in a private chat."""
-        return Member(self.sandbox.user(user_id, first_name=f"Member{user_id}"))
+        return Member(self.sandbox.user(user_id, first_name=first_name or f"Member{user_id}"))
+
+    async def staff(
+        self, user_id: int, name: str, role: str = "volunteer", organisation: str = "hillside", on_duty: bool = True
+    ) -> Member:
+        """A volunteer or coordinator who joined through a single-use invite, optionally on duty."""
+        from bot.operator import create_invite
+
+        assert self.cairn is not None
+        payload = await create_invite(self.cairn.units, organisation, role, self.clock())
+        person = self.member(user_id, first_name=name)
+        (welcome,) = await person.say(f"/start {payload}")
+        assert "Welcome to the team" in welcome.text
+        if on_duty:
+            await person.say("/duty on")
+        return person
 
 
 @dataclass
@@ -104,7 +119,9 @@ class Member:
         return await self.tap("Yes please" if news else "No thanks")
 
 
-def e2e_settings(database_url: str, keys: tuple[str, ...], api_base_url: str, tick_seconds: float = 0.5) -> Settings:
+def e2e_settings(
+    database_url: str, keys: tuple[str, ...], api_base_url: str, tick_seconds: float = 0.5, language_model: bool = False
+) -> Settings:
     """Settings for a bot under test."""
     return Settings(
         telegram_bot_token=CANARY_TOKEN,
@@ -114,15 +131,23 @@ def e2e_settings(database_url: str, keys: tuple[str, ...], api_base_url: str, ti
         default_organisation=DEFAULT_ORGANISATION[0],
         default_organisation_name=DEFAULT_ORGANISATION[1],
         max_concurrent_updates=32,
-        send_rate_per_second=5000,
-        tick_seconds=tick_seconds,  # the sandbox does not enforce limits here; bench/ measures them
+        send_rate_per_second=5000,  # the sandbox does not enforce limits here; bench/ measures them
+        tick_seconds=tick_seconds,
+        language_model=language_model,  # lexicon only unless asked: the model is tested in tests/detect and below
     )
 
 
-async def start_bot(database_url: str, keys: tuple[str, ...], **sandbox_options: object) -> RunningBot:
+async def start_bot(
+    database_url: str,
+    keys: tuple[str, ...],
+    clock: Callable[[], datetime] = utc_now,
+    language_model: bool = False,
+    **sandbox_options: object,
+) -> RunningBot:
     """Start a sandbox and a Cairn polling it."""
     sandbox = Sandbox(token=CANARY_TOKEN, **sandbox_options)  # type: ignore[arg-type]
     server = await start_sandbox(sandbox, "127.0.0.1", 0)
-    bot = RunningBot(sandbox, server, e2e_settings(database_url, keys, server.bot_base_url))
+    settings = e2e_settings(database_url, keys, server.bot_base_url, language_model=language_model)
+    bot = RunningBot(sandbox, server, settings, clock=clock)
     await bot.start()
     return bot

@@ -61,7 +61,13 @@ async def _prompt(uow: UnitOfWork, member_id: int, organisation_id: int, tag: st
 
 
 async def _alert(uow: UnitOfWork, member_id: int, organisation_id: int, tag: str) -> None:
-    await uow.alerts.raise_alert(member_id, organisation_id, "CONCERN", "flag_only", [f"reason {tag}"], NOW)
+    alert_id = await uow.alerts.raise_alert(member_id, organisation_id, "CONCERN", "flag_only", [f"reason {tag}"], NOW)
+    member = await uow.members.by_id(member_id)
+    await uow.outbox.enqueue(
+        member_id, member.chat_id, "relay", f"to {tag}", [[("OK", "x:y:z")]], NOW, alert_id=alert_id
+    )
+    session_id = await uow.relay.open(alert_id, member_id, member_id, True, NOW)
+    await uow.relay.keep_line(session_id, True, f"line {tag}", NOW)
 
 
 # One seeder per table that refers to a member. A new such table without a seeder fails the suite below.
@@ -76,6 +82,9 @@ SEEDERS: dict[str, Seeder] = {
     "instrument_scores": _checkin,
     "prompt_deliveries": _prompt,
     "alerts": _alert,
+    "outbox": _alert,
+    "relay_sessions": _alert,
+    "relay_lines": _alert,
 }
 
 

@@ -1,0 +1,1 @@
+"""Detector data files (lexicon, exemplars, combination rule); a package so they ship in the wheel."""

@@ -1,0 +1,183 @@
+"""Effects of staff actions and relayed chats: writes plus outbox messages to the other people involved."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flows.alert_messages import claimed_notice, relay_invitation
+from flows.crisis import CrisisResources
+from flows.outcome import (
+    AnswerRelay,
+    AskRelay,
+    Audit,
+    ClaimAlert,
+    EndRelay,
+    NoteAlert,
+    Outcome,
+    RelayText,
+    RemoveFromTeam,
+    Reply,
+    ResolveAlert,
+    SetDuty,
+    SetRota,
+    Text,
+    reply,
+)
+from flows.snapshot import Facts
+from flows.texts import Catalogue
+from models.repositories import MemberRow
+from models.unit_of_work import UnitOfWork
+
+log = logging.getLogger("cairn.staff")
+
+STAFF_EFFECTS = frozenset(
+    {
+        "SetDuty",
+        "SetRota",
+        "RemoveFromTeam",
+        "ClaimAlert",
+        "ResolveAlert",
+        "NoteAlert",
+        "AskRelay",
+        "AnswerRelay",
+        "RelayText",
+        "EndRelay",
+        "Audit",
+    }
+)
+
+
+class StaffEffects:
+    """Applies staff and relay effects; messages to other chats go through the outbox, in this transaction."""
+
+    def __init__(self, catalogue: Catalogue, crisis: CrisisResources) -> None:
+        """Wire the texts."""
+        self._catalogue = catalogue
+        self._crisis = crisis
+
+    async def apply(self, uow: UnitOfWork, effect: object, member: MemberRow, facts: Facts, state: Any) -> None:
+        """Apply one effect for the member (or staff member) who wrote."""
+        now = facts.now
+        organisation = facts.staff.organisation_id if facts.staff else member.organisation_id
+        match effect:
+            case Audit(action=action, object_type=object_type, object_id=object_id):
+                await uow.audit.record(action, object_type, object_id, now, member.id, organisation)
+            case SetDuty(on=on):
+                await uow.team.set_duty(member.id, on)
+            case SetRota(days=days, hours=hours):
+                await uow.team.set_rota(member.id, days, hours)
+            case RemoveFromTeam(member_id=target):
+                if await uow.team.remove(target, organisation):
+                    removed = await uow.members.by_id(target)
+                    if removed is not None:
+                        await self._send(
+                            uow, removed.id, removed.chat_id, "notice", reply(Text("team.you_were_removed")), now
+                        )
+            case ClaimAlert(alert_id=alert_id):
+                await self._claim(uow, alert_id, member, facts, state)
+            case ResolveAlert(alert_id=alert_id, outcome=outcome):
+                await uow.alerts.resolve(alert_id, outcome, now)
+            case NoteAlert(alert_id=alert_id, text=text):
+                await uow.alerts.add_note(alert_id, text)
+            case AskRelay(alert_id=alert_id):
+                await self._ask_relay(uow, alert_id, member, facts)
+            case AnswerRelay(session_id=session_id, accept=accept):
+                await self._answer_relay(uow, session_id, accept, facts)
+            case RelayText(session_id=session_id, text=text, from_member=from_member):
+                await self._relay_text(uow, session_id, text, from_member, facts)
+            case EndRelay(session_id=session_id):
+                await self._end_relay(uow, session_id, member, facts)
+            case _:
+                raise TypeError(f"unknown staff effect {type(effect).__name__}")
+
+    async def _claim(self, uow: UnitOfWork, alert_id: int, member: MemberRow, facts: Facts, state: Any) -> None:
+        if not await uow.alerts.claim(alert_id, member.id, facts.now):
+            state.outcome = Outcome(replies=(reply(Text("alert.claimed_by_someone_else")),))
+            return
+        name = facts.staff.display_name if facts.staff else ""
+        for outbox_id, recipient, chat_id in await uow.outbox.alert_messages(alert_id):
+            if recipient != member.id:
+                await self._send(
+                    uow,
+                    recipient,
+                    chat_id,
+                    "alert_update",
+                    claimed_notice(alert_id, name),
+                    facts.now,
+                    alert_id=alert_id,
+                    edits_id=outbox_id,
+                )
+        log.info("alert_claimed")
+
+    async def _ask_relay(self, uow: UnitOfWork, alert_id: int, volunteer: MemberRow, facts: Facts) -> None:
+        alert = await uow.alerts.get(alert_id)
+        assert alert is not None
+        session_id = await uow.relay.open(
+            alert_id, alert.member_id, volunteer.id, alert.share_level == "with_answers", facts.now
+        )
+        name = facts.staff.display_name if facts.staff else ""
+        organisation = await uow.organisations.by_id(alert.organisation_id)
+        invitation = relay_invitation(session_id, name, organisation.name if organisation else "")
+        await self._send(uow, alert.member_id, alert.member_chat_id, "relay", invitation, facts.now)
+
+    async def _answer_relay(self, uow: UnitOfWork, session_id: int, accept: bool, facts: Facts) -> None:
+        relay = await uow.relay.get(session_id)
+        assert relay is not None
+        await uow.relay.set_status(session_id, "open" if accept else "closed", facts.now)
+        if accept:
+            await uow.conversations.save(relay.member_id, "rl", "open", {"session": session_id}, facts.now)
+            if relay.volunteer_member_id is not None:
+                await uow.conversations.save(
+                    relay.volunteer_member_id, "rl", "open", {"session": session_id}, facts.now
+                )
+        if relay.volunteer_member_id is not None and relay.volunteer_chat_id is not None:
+            key = "relay.member_said_yes" if accept else "relay.member_said_no"
+            await self._send(
+                uow, relay.volunteer_member_id, relay.volunteer_chat_id, "relay", reply(Text(key)), facts.now
+            )
+
+    async def _relay_text(self, uow: UnitOfWork, session_id: int, text: str, from_member: bool, facts: Facts) -> None:
+        relay = await uow.relay.get(session_id)
+        assert relay is not None
+        if from_member:
+            if relay.volunteer_member_id is None or relay.volunteer_chat_id is None:
+                return
+            message = reply(Text("relay.from_member", {"text": text}))
+            await self._send(uow, relay.volunteer_member_id, relay.volunteer_chat_id, "relay", message, facts.now)
+        else:
+            name = facts.relay.volunteer_name if facts.relay else ""
+            message = reply(Text("relay.from_volunteer", {"name": name, "text": text}))
+            await self._send(uow, relay.member_id, relay.member_chat_id, "relay", message, facts.now)
+        if relay.keep_transcript:
+            await uow.relay.keep_line(session_id, from_member, text, facts.now)
+
+    async def _end_relay(self, uow: UnitOfWork, session_id: int, member: MemberRow, facts: Facts) -> None:
+        relay = await uow.relay.get(session_id)
+        assert relay is not None
+        await uow.relay.set_status(session_id, "closed", facts.now)
+        await uow.conversations.end(relay.member_id)
+        if relay.volunteer_member_id is not None:
+            await uow.conversations.end(relay.volunteer_member_id)
+        other = (
+            (relay.volunteer_member_id, relay.volunteer_chat_id)
+            if member.id == relay.member_id
+            else (relay.member_id, relay.member_chat_id)
+        )
+        if other[0] is not None and other[1] is not None:
+            await self._send(uow, other[0], other[1], "relay", reply(Text("relay.ended_by_other")), facts.now)
+
+    async def _send(
+        self,
+        uow: UnitOfWork,
+        member_id: int,
+        chat_id: int,
+        kind: str,
+        message: Reply,
+        now: Any,
+        alert_id: int | None = None,
+        edits_id: int | None = None,
+    ) -> None:
+        text = self._catalogue.render_reply(message)
+        buttons = [[(self._catalogue.render(b.label), b.data) for b in row] for row in message.buttons]
+        await uow.outbox.enqueue(member_id, chat_id, kind, text, buttons, now, alert_id=alert_id, edits_id=edits_id)

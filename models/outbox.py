@@ -1,0 +1,129 @@
+"""The outbox: messages to any chat, written with their cause, leased and sent until Telegram confirms."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from models.crypto import DataCipher
+from models.tables import OutboxMessage
+
+LEASE = timedelta(minutes=2)
+ButtonRows = Sequence[Sequence[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class LeasedMessage:
+    """A message this instance may send (or an edit it may make) now."""
+
+    id: int
+    chat_id: int
+    kind: str
+    text: str
+    buttons: list[list[tuple[str, str]]]
+    edit_message_id: int | None
+    is_edit: bool
+
+
+class OutboxRepository:
+    """Outgoing messages."""
+
+    def __init__(self, session: AsyncSession, cipher: DataCipher) -> None:
+        """Work inside the given session."""
+        self._session = session
+        self._cipher = cipher
+
+    async def enqueue(
+        self,
+        recipient_member_id: int,
+        chat_id: int,
+        kind: str,
+        text: str,
+        buttons: ButtonRows,
+        now: datetime,
+        *,
+        alert_id: int | None = None,
+        edits_id: int | None = None,
+    ) -> int:
+        """Write a message to send after commit."""
+        payload = {"text": text, "buttons": [[list(button) for button in row] for row in buttons]}
+        row = OutboxMessage(
+            recipient_member_id=recipient_member_id,
+            chat_id=chat_id,
+            kind=kind,
+            alert_id=alert_id,
+            edits_id=edits_id,
+            payload_encrypted=self._cipher.encrypt(json.dumps(payload)),
+            next_attempt_at=now,
+            created_at=now,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def lease(self, now: datetime, limit: int) -> list[LeasedMessage]:
+        """Lease due messages; an edit waits until the message it edits has been sent."""
+        original = aliased(OutboxMessage)
+        rows = (
+            await self._session.execute(
+                select(OutboxMessage, original.telegram_message_id, original.status)
+                .outerjoin(original, original.id == OutboxMessage.edits_id)
+                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=OutboxMessage)
+            )
+        ).all()
+        leased = []
+        for row, edited_message_id, edited_status in rows:
+            if row.edits_id is not None and edited_message_id is None:
+                if edited_status in ("failed", "cancelled"):
+                    row.status = "cancelled"
+                else:
+                    row.next_attempt_at = now + timedelta(seconds=5)
+                continue
+            row.attempts += 1
+            row.next_attempt_at = now + LEASE
+            payload: dict[str, Any] = json.loads(self._cipher.decrypt(row.payload_encrypted))
+            buttons = [[(label, data) for label, data in line] for line in payload["buttons"]]
+            leased.append(
+                LeasedMessage(
+                    row.id, row.chat_id, row.kind, payload["text"], buttons, edited_message_id, row.edits_id is not None
+                )
+            )
+        await self._session.flush()
+        return leased
+
+    async def mark_sent(self, message_id: int, telegram_message_id: int | None, now: datetime) -> None:
+        """Record that Telegram accepted the message."""
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status="sent", sent_at=now, telegram_message_id=telegram_message_id)
+        )
+
+    async def retry_at(self, message_id: int, when: datetime, give_up: bool = False) -> None:
+        """Try again later, or give up for good."""
+        values: dict[str, Any] = {"status": "failed"} if give_up else {"next_attempt_at": when}
+        await self._session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+
+    async def alert_messages(self, alert_id: int) -> list[tuple[int, int, int]]:
+        """Return (outbox id, recipient member id, chat id) of every alert message sent for an alert."""
+        rows = await self._session.execute(
+            select(OutboxMessage.id, OutboxMessage.recipient_member_id, OutboxMessage.chat_id).where(
+                OutboxMessage.alert_id == alert_id, OutboxMessage.kind == "alert"
+            )
+        )
+        return [(row[0], row[1], row[2]) for row in rows.all()]
+
+    async def pending_count(self) -> int:
+        """Count messages not yet sent."""
+        rows = await self._session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending"))
+        return len(rows.all())

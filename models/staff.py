@@ -1,0 +1,96 @@
+"""Staff: invites, roles, duty and rota, and who should receive an alert now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.tables import Member, StaffRole
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    """A member's role in an organisation's team."""
+
+    member_id: int
+    organisation_id: int
+    role: str
+    display_name: str
+    on_duty: bool
+    rota_days: frozenset[int]
+    rota_hours: str
+    chat_id: int
+
+    def on_duty_at(self, moment: datetime, timezone: str = "Europe/London") -> bool:
+        """Say whether this person is on duty: switched on, or inside their weekly rota."""
+        if self.on_duty:
+            return True
+        local = moment.astimezone(ZoneInfo(timezone))
+        if local.weekday() not in self.rota_days:
+            return False
+        start, _, end = self.rota_hours.partition("-")
+        return start <= local.strftime("%H:%M") < end
+
+
+class StaffTeam:
+    """Staff roles, duty and rota."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside the given session."""
+        self._session = session
+
+    async def of_member(self, member_id: int) -> StaffRow | None:
+        """Return a member's staff role, if any."""
+        rows = await self._rows(StaffRole.member_id == member_id)
+        return rows[0] if rows else None
+
+    async def of_organisation(self, organisation_id: int) -> list[StaffRow]:
+        """Return an organisation's team."""
+        return await self._rows(StaffRole.organisation_id == organisation_id)
+
+    async def set_duty(self, member_id: int, on: bool) -> None:
+        """Switch duty on or off."""
+        await self._session.execute(update(StaffRole).where(StaffRole.member_id == member_id).values(on_duty=on))
+
+    async def set_rota(self, member_id: int, days: frozenset[int], hours: str) -> None:
+        """Set the weekly rota."""
+        values = {"rota_days": ",".join(str(day) for day in sorted(days)), "rota_hours": hours}
+        await self._session.execute(update(StaffRole).where(StaffRole.member_id == member_id).values(**values))
+
+    async def set_display_name(self, member_id: int, name: str) -> None:
+        """Set the first name other staff and relayed members see."""
+        await self._session.execute(
+            update(StaffRole).where(StaffRole.member_id == member_id).values(display_name=name[:64])
+        )
+
+    async def remove(self, member_id: int, organisation_id: int) -> bool:
+        """Remove someone from an organisation's team; access ends at once."""
+        result = await self._session.execute(
+            delete(StaffRole).where(StaffRole.member_id == member_id, StaffRole.organisation_id == organisation_id)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def _rows(self, condition: object) -> list[StaffRow]:
+        rows = await self._session.execute(
+            select(StaffRole, Member.chat_id)
+            .join(Member, Member.id == StaffRole.member_id)
+            .where(condition)  # type: ignore[arg-type]
+            .order_by(StaffRole.id)
+        )
+        return [
+            StaffRow(
+                role.member_id,
+                role.organisation_id,
+                role.role,
+                role.display_name,
+                role.on_duty,
+                frozenset(int(day) for day in role.rota_days.split(",") if day),
+                role.rota_hours,
+                chat_id,
+            )
+            for role, chat_id in rows.all()
+        ]
