@@ -107,6 +107,15 @@ class MemberService:
             await uow.commit()
         return delivery
 
+    async def defer(self, sender: Sender, messages: list[tuple[str, list[list[tuple[str, str]]]]]) -> None:
+        """Keep replies that could not be sent now in the outbox, in order, to be sent until Telegram confirms."""
+        now = self._clock()
+        async with self._units() as uow:
+            member = await uow.members.by_telegram_user(sender.telegram_user_id)
+            for text, rows in messages:
+                await uow.outbox.enqueue(member.id if member else None, sender.chat_id, "reply", text, rows, now)
+            await uow.commit()
+
     async def _snapshot(self, uow: UnitOfWork, member: MemberRow | None, now: datetime) -> MemberSnapshot:
         if member is None:
             return MemberSnapshot(registered=False)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -102,7 +102,10 @@ class OutboxRepository:
         return leased
 
     async def mark_sent(self, message_id: int, telegram_message_id: int | None, now: datetime) -> None:
-        """Record that Telegram accepted the message."""
+        """Record that Telegram accepted the message; a message to a non-member is deleted instead."""
+        await self._session.execute(
+            delete(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.recipient_member_id.is_(None))
+        )
         await self._session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)

@@ -208,14 +208,17 @@ class Alert(Base):
 class OutboxMessage(Base):
     """A message to any chat, written in the same transaction as its cause and sent until Telegram confirms.
 
-    `recipient_member_id` is who receives it; the payload (text and buttons) is encrypted. An `edit` row
+    `recipient_member_id` is who receives it (None for someone who never pressed /start: their row is deleted
+    once sent); the payload (text and buttons) is encrypted. An `edit` row
     changes the message another row sent (`edits_id`), for example "claimed by Sam" on other volunteers' alerts.
     """
 
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipient_member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True, info=HIDDEN_FROM_EXPORT)
+    recipient_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id"), index=True, info=HIDDEN_FROM_EXPORT
+    )
     chat_id: Mapped[int] = mapped_column(BigInteger, info=HIDDEN_FROM_EXPORT)
     kind: Mapped[str] = mapped_column(String(24))
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", name="fk_outbox_alert"), index=True)

@@ -58,7 +58,12 @@ class OutboxJob:
             if not leased:
                 break
             gate = asyncio.Semaphore(self._concurrency)
-            results = await asyncio.gather(*(self._send(bot, message, gate) for message in leased))
+            by_chat: dict[int, list[LeasedMessage]] = {}
+            for message in leased:
+                by_chat.setdefault(message.chat_id, []).append(message)
+            outcomes: dict[int, tuple[str, int | None]] = {}
+            await asyncio.gather(*(self._send_in_order(bot, chat, gate, outcomes) for chat in by_chat.values()))
+            results = [outcomes[message.id] for message in leased]
             async with self._units() as uow:
                 for message, (status, detail) in zip(leased, results, strict=True):
                     if status == "sent":
@@ -74,6 +79,22 @@ class OutboxJob:
         if any(totals):
             log.info("outbox_tick sent=%d retried=%d failed=%d", *totals)
         return OutboxTick(*totals)
+
+    async def _send_in_order(
+        self,
+        bot: Bot,
+        messages: list[LeasedMessage],
+        gate: asyncio.Semaphore,
+        outcomes: dict[int, tuple[str, int | None]],
+    ) -> None:
+        """Send one chat's messages one after another; after a failure the rest wait, so order is kept."""
+        for index, message in enumerate(messages):
+            status, detail = await self._send(bot, message, gate)
+            outcomes[message.id] = (status, detail)
+            if status == "retry":
+                for later in messages[index + 1 :]:
+                    outcomes[later.id] = ("retry", (detail or 0) + 1)
+                return
 
     async def _send(self, bot: Bot, message: LeasedMessage, gate: asyncio.Semaphore) -> tuple[str, int | None]:
         markup = (

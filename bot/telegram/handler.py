@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, InputFile, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import ContextTypes
 
 from bot.logs import where
 from bot.service import Delivery, MemberService
-from bot.telegram.render import keyboard, notice_text, split_text
-from bot.telegram.sending import with_retries
+from bot.telegram.render import notice_text, split_text
+from bot.telegram.sending import GaveUp, with_retries
 from bot.telegram.translate import Translated, translate
 from flows.inbound import ButtonPress, Command
-from flows.outcome import Text
+from flows.outcome import Outcome, Text
 from flows.texts import Catalogue
 
 log = logging.getLogger("cairn.telegram")
@@ -55,14 +55,26 @@ class UpdateHandler:
             await with_retries(
                 "clear_buttons", lambda: bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
             )
-        for reply in outcome.replies:
-            chunks = split_text(self._catalogue.render_reply(reply))
-            for index, chunk in enumerate(chunks):
-                markup = keyboard(reply, self._catalogue) if index == len(chunks) - 1 else None
+        messages = self._messages(outcome)
+        for index, (text, rows) in enumerate(messages):
+            markup = (
+                InlineKeyboardMarkup(
+                    [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+                )
+                if rows
+                else None
+            )
+            try:
                 await with_retries(
                     "send_message",
-                    lambda chunk=chunk, markup=markup: bot.send_message(chat_id, chunk, reply_markup=markup),  # type: ignore[misc]
+                    lambda text=text, markup=markup: bot.send_message(chat_id, text, reply_markup=markup),  # type: ignore[misc]
+                    attempts=4,
+                    raise_on_give_up=True,
                 )
+            except GaveUp:
+                await self._service.defer(translated.sender, messages[index:])
+                log.warning("replies_deferred_to_outbox count=%d", len(messages) - index)
+                break
         if delivery.photo is not None:
             photo = delivery.photo
             await with_retries(
@@ -77,6 +89,15 @@ class UpdateHandler:
                     chat_id, InputFile(document.content, filename=document.filename), caption=document.caption
                 ),
             )
+
+    def _messages(self, outcome: Outcome) -> list[tuple[str, list[list[tuple[str, str]]]]]:
+        """Render replies into Telegram-sized messages with their buttons (on the last piece of each reply)."""
+        messages: list[tuple[str, list[list[tuple[str, str]]]]] = []
+        for reply in outcome.replies:
+            chunks = split_text(self._catalogue.render_reply(reply))
+            rows = [[(self._catalogue.render(b.label), b.data) for b in row] for row in reply.buttons]
+            messages += [(chunk, rows if index == len(chunks) - 1 else []) for index, chunk in enumerate(chunks)]
+        return messages
 
     async def _answer_button(self, bot: Bot, translated: Translated, notice: Text | None) -> None:
         query_id = translated.callback_query_id

@@ -15,13 +15,19 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 6
 
 
+class GaveUp(Exception):
+    """Telegram could not be reached in time; the caller should keep the message durably and retry later."""
+
+
 def _seconds(retry_after: object) -> float:
     total_seconds = getattr(retry_after, "total_seconds", None)
     return float(total_seconds()) if callable(total_seconds) else float(retry_after)  # type: ignore[arg-type]
 
 
-async def with_retries(operation: str, call: Callable[[], Awaitable[T]], attempts: int = MAX_ATTEMPTS) -> T | None:
-    """Run a Bot API call; retry what can succeed later; return None when it finally fails."""
+async def with_retries(
+    operation: str, call: Callable[[], Awaitable[T]], attempts: int = MAX_ATTEMPTS, *, raise_on_give_up: bool = False
+) -> T | None:
+    """Run a Bot API call; retry what can succeed later; None when refused (or, unless asked to raise, gave up)."""
     for attempt in range(attempts):
         try:
             return await call()
@@ -48,6 +54,8 @@ async def with_retries(operation: str, call: Callable[[], Awaitable[T]], attempt
             log.error("telegram_error operation=%s error=%s", operation, type(error).__name__)
             return None
     log.error("telegram_gave_up operation=%s attempts=%d", operation, attempts)
+    if raise_on_give_up:
+        raise GaveUp(operation)
     return None
 
 

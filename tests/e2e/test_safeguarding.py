@@ -60,7 +60,7 @@ async def test_urgent_words_reach_both_volunteers_and_one_claims_chats_and_resol
 
     claimed_message = next(m for m in ash.user.messages if m.has_button("Resolve"))
     await ash.user.press(claimed_message.message_id, claimed_message.button("Resolve").callback_data)
-    (outcomes,) = await ash.user.wait_for_messages(1)
+    await ash.user.wait_for_messages(1)
     (resolved,) = await ash.tap("Referred to their GP")
     assert "is resolved" in resolved.text
     (saved,) = await ash.say("Called back, GP appointment booked for Monday")

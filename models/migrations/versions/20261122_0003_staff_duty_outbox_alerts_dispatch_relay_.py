@@ -38,7 +38,7 @@ def upgrade() -> None:
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("recipient_member_id", sa.Integer(), nullable=False),
+        sa.Column("recipient_member_id", sa.Integer(), nullable=True),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=24), nullable=False),
         sa.Column("alert_id", sa.Integer(), nullable=True),
