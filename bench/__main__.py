@@ -10,6 +10,8 @@ import statistics
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.alert_latency import run_alert_latency
+from bench.detection import run_detection
 from bench.fanout import run_prompt_fanout
 from bench.memory import measure
 
@@ -61,10 +63,29 @@ def memory_section(sizes: list[int]) -> list[str]:
     return [*lines, ""]
 
 
+def latency_section() -> list[str]:
+    result = asyncio.run(run_alert_latency())
+    return [
+        "## Alert latency: member's crisis message to the volunteer's alert",
+        "",
+        f"{result.samples} crisis messages while background members chat at {result.background_rate:.0f} messages a "
+        "second (sandbox without Telegram's limits; SQLite; embedding model on):",
+        "",
+        f"p50 **{result.p50_ms:.0f} ms**, p99 **{result.p99_ms:.0f} ms**.",
+        "",
+    ]
+
+
+def detection_section() -> list[str]:
+    figures = run_detection()
+    lines = ["## Language detection throughput (messages a second, one process)", "", "| reader | msg/s |", "|---|---|"]
+    return [*lines, *(f"| {name} | {rate:,.0f} |" for name, rate in figures.items()), ""]
+
+
 def main() -> int:
     """Run the chosen benchmarks and write the results file."""
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("which", choices=["all", "fanout", "memory"], nargs="?", default="all")
+    parser.add_argument("which", choices=["all", "fanout", "memory", "latency", "detection"], nargs="?", default="all")
     parser.add_argument("--members", type=int, default=10_000, help="recipients for fan-out (default 10,000)")
     parser.add_argument("--runs", type=int, default=1, help="runs per fan-out figure (median reported)")
     args = parser.parse_args()
@@ -78,6 +99,10 @@ def main() -> int:
     ]
     if args.which in ("all", "fanout"):
         lines += fanout_section(args.members, args.runs)
+    if args.which in ("all", "latency"):
+        lines += latency_section()
+    if args.which in ("all", "detection"):
+        lines += detection_section()
     if args.which in ("all", "memory"):
         lines += memory_section([0, 10_000, 100_000])
     text = "\n".join(lines)

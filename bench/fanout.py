@@ -9,8 +9,7 @@ import asyncio
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from datetime import time as clock_time
+from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet
 from sqlalchemy import insert
@@ -101,7 +100,14 @@ async def run_prompt_fanout(members: int, rate: float = 29.0) -> FanoutResult:
         )
         bot = build_bot(settings)
         await bot.initialize()
-        job = PromptJob(units, load_catalogue(), SendLimiter(rate), lambda: due, batch=1000)
+        began = time.monotonic()
+        job = PromptJob(
+            units,
+            load_catalogue(),
+            SendLimiter(rate),
+            lambda: due + timedelta(seconds=time.monotonic() - began),
+            batch=1000,
+        )
         try:
             started = time.perf_counter()
             tick = await job.tick(bot)
@@ -127,4 +133,4 @@ async def run_prompt_fanout(members: int, rate: float = 29.0) -> FanoutResult:
         )
 
 
-__all__ = ["FanoutResult", "clock_time", "run_prompt_fanout"]
+__all__ = ["FanoutResult", "run_prompt_fanout"]

@@ -45,6 +45,8 @@ from models.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cairn.service")
 
+OUTBOX_EFFECTS = frozenset({"ClaimAlert", "AskRelay", "AnswerRelay", "RelayText", "EndRelay", "RemoveFromTeam"})
+
 
 @dataclass(frozen=True)
 class Document:
@@ -71,6 +73,7 @@ class Delivery:
     document: Document | None = None
     photo: Photo | None = None
     alerts_raised: tuple[int, ...] = field(default_factory=tuple)
+    outbox_written: bool = False
 
 
 @dataclass
@@ -115,7 +118,8 @@ class EffectApplier:
         state = Applied(outcome, member)
         for effect in outcome.effects:
             await self._apply_one(uow, effect, state, facts, telegram)
-        return Delivery(state.outcome, state.document, state.photo, tuple(state.alerts))
+        wrote = any(type(effect).__name__ in OUTBOX_EFFECTS for effect in outcome.effects)
+        return Delivery(state.outcome, state.document, state.photo, tuple(state.alerts), wrote)
 
     async def _apply_one(
         self, uow: UnitOfWork, effect: object, state: Applied, facts: Facts, telegram: tuple[int, int, int, str]

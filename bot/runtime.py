@@ -19,6 +19,7 @@ from bot.detect.service import LanguageRiskService
 from bot.jobs.alerts import AlertJob
 from bot.jobs.outbox import OutboxJob
 from bot.jobs.prompts import PromptJob
+from bot.jobs.safeguarding import Safeguarding
 from bot.logs import where
 from bot.service import MemberService
 from bot.settings import Settings
@@ -107,6 +108,7 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     prompts = PromptJob(units, catalogue, limiter, clock)
     alerts = AlertJob(units, catalogue, crisis, clock)
     outbox = OutboxJob(units, limiter, clock)
+    safeguarding = Safeguarding(alerts, outbox)
     application = (
         ApplicationBuilder()
         .bot(build_bot(settings))
@@ -114,12 +116,12 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
         .post_init(lambda app: _set_commands(app, catalogue))
         .build()
     )
-    application.add_handler(TypeHandler(Update, UpdateHandler(service, catalogue)))
+    application.add_handler(TypeHandler(Update, UpdateHandler(service, catalogue, safeguarding.wake)))
     application.add_error_handler(_log_error)
     if application.job_queue is not None and settings.tick_seconds:
         options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
         application.job_queue.run_repeating(
-            _tick("safeguarding", alerts_then_outbox(alerts, outbox)),
+            _tick("safeguarding", safeguarding.run),
             interval=min(settings.tick_seconds, 2.0),
             first=0.5,
             name="safeguarding",
@@ -133,16 +135,6 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
             job_kwargs=options,
         )
     return Cairn(settings, engine, units, service, application, prompts, alerts, outbox, language)
-
-
-def alerts_then_outbox(alerts: AlertJob, outbox: OutboxJob) -> Callable[[Bot], Awaitable[object]]:
-    """Dispatch and escalate alerts, then send the outbox: one safeguarding pass."""
-
-    async def run(bot: Bot) -> object:
-        await alerts.tick()
-        return await outbox.tick(bot)
-
-    return run
 
 
 async def start_language_service(settings: Settings) -> LanguageRiskService:

@@ -101,7 +101,18 @@ class PlanRepository:
         row = await self._session.get(CheckInPlan, member_id)
         if row is not None:
             row.checkins_since_instrument = 0 if instrument_done else row.checkins_since_instrument + 1
+            row.checkins_total += 1
+            row.prompts_unanswered = 0
             await self._session.flush()
+
+    async def count_prompt(self, member_id: int) -> tuple[int, int]:
+        """Count a prompt sent; return (check-ins ever finished, prompts unanswered in a row)."""
+        row = await self._session.get(CheckInPlan, member_id)
+        if row is None:
+            return 0, 0
+        row.prompts_unanswered += 1
+        await self._session.flush()
+        return row.checkins_total, row.prompts_unanswered
 
 
 class CheckInRepository:

@@ -118,6 +118,8 @@ class CheckInPlan(Base):
     instrument_id: Mapped[str | None] = mapped_column(String(32))
     instrument_every: Mapped[int] = mapped_column(default=7)
     checkins_since_instrument: Mapped[int] = mapped_column(default=0)
+    checkins_total: Mapped[int] = mapped_column(default=0)
+    prompts_unanswered: Mapped[int] = mapped_column(default=0)
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     updated_at: Mapped[datetime]
 

@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.render import keyboard
 from flows.checkin import prompt_reply
+from flows.engagement import gentle_nudge, needs_gentle_nudge
 from flows.schedule import next_due
 from flows.texts import Catalogue
 from models.prompts import LeasedPrompt
@@ -44,7 +45,7 @@ class PromptJob:
         limiter: SendLimiter,
         clock: Callable[[], datetime],
         batch: int = 500,
-        concurrency: int = 40,
+        concurrency: int = 8,
     ) -> None:
         """Wire storage, texts, the limiter and the clock."""
         self._units = units
@@ -55,6 +56,7 @@ class PromptJob:
         reply = prompt_reply()
         self._text = catalogue.render_reply(reply)
         self._markup = keyboard(reply, catalogue)
+        self._nudge = catalogue.render_reply(gentle_nudge())
 
     async def tick(self, bot: Bot) -> PromptTick:
         """Claim everything due now, then send what is owed until nothing is left to lease."""
@@ -68,25 +70,42 @@ class PromptJob:
             if count < self._batch:
                 break
         totals = [0, 0, 0]
+        marking: asyncio.Task[tuple[int, int, int]] | None = None
         while True:
             async with self._units() as uow:
                 leased = await uow.prompts.lease(self._clock(), self._batch)
                 await uow.commit()
             if not leased:
                 break
-            for index, value in enumerate(await self._send_all(bot, leased)):
+            results = await self._send_batch(bot, leased)
+            if marking is not None:  # the previous batch was marked while this one was sending
+                for index, value in enumerate(await marking):
+                    totals[index] += value
+            marking = asyncio.create_task(self._mark(leased, results))
+        if marking is not None:
+            for index, value in enumerate(await marking):
                 totals[index] += value
         if claimed or any(totals):
             log.info("prompts_tick claimed=%d sent=%d retried=%d failed=%d", claimed, *totals)
         return PromptTick(claimed, *totals)
 
-    async def _send_all(self, bot: Bot, leased: list[LeasedPrompt]) -> tuple[int, int, int]:
+    async def _send_batch(self, bot: Bot, leased: list[LeasedPrompt]) -> list[tuple[str, datetime | None]]:
         gate = asyncio.Semaphore(self._concurrency)
-        results = await asyncio.gather(*(self._send(bot, prompt, gate) for prompt in leased))
+        return list(await asyncio.gather(*(self._send(bot, prompt, gate) for prompt in leased)))
+
+    async def _mark(
+        self, leased: list[LeasedPrompt], results: list[tuple[str, datetime | None]]
+    ) -> tuple[int, int, int]:
         async with self._units() as uow:
             for prompt, (status, retry_at) in zip(leased, results, strict=True):
                 if status == "sent":
                     await uow.prompts.mark_sent(prompt.delivery_id, self._clock())
+                    total, unanswered = await uow.plans.count_prompt(prompt.member_id)
+                    if needs_gentle_nudge(total, unanswered):
+                        await uow.outbox.enqueue(
+                            prompt.member_id, prompt.chat_id, "watch", self._nudge, [], self._clock()
+                        )
+                        log.info("member_watch_nudged")
                 else:
                     await uow.prompts.retry_at(
                         prompt.delivery_id, retry_at or self._clock(), give_up=status == "failed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import ContextTypes
@@ -22,10 +23,13 @@ log = logging.getLogger("cairn.telegram")
 class UpdateHandler:
     """Handles every update the Application receives."""
 
-    def __init__(self, service: MemberService, catalogue: Catalogue) -> None:
-        """Wire the handler to the service and the texts."""
+    def __init__(
+        self, service: MemberService, catalogue: Catalogue, wake_outbox: Callable[[Bot], None] | None = None
+    ) -> None:
+        """Wire the handler to the service, the texts and the safeguarding pass to wake after an alert."""
         self._service = service
         self._catalogue = catalogue
+        self._wake_outbox = wake_outbox or (lambda bot: None)
 
     async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Handle one update; never raise into PTB's loop."""
@@ -42,6 +46,8 @@ class UpdateHandler:
         if delivery is None:
             await self._answer_button(context.bot, translated, None)
             return
+        if delivery.alerts_raised or delivery.outbox_written:
+            self._wake_outbox(context.bot)
         await self._deliver(context.bot, translated, delivery)
 
     async def _deliver(self, bot: Bot, translated: Translated, delivery: Delivery) -> None:
@@ -74,6 +80,7 @@ class UpdateHandler:
             except GaveUp:
                 await self._service.defer(translated.sender, messages[index:])
                 log.warning("replies_deferred_to_outbox count=%d", len(messages) - index)
+                self._wake_outbox(bot)
                 break
         if delivery.photo is not None:
             photo = delivery.photo

@@ -164,3 +164,21 @@ async def test_two_instances_on_one_database_send_each_due_prompt_exactly_once(w
     async with world.database.units() as uow:
         sent = await uow.session.scalar(select(func.count()).where(PromptDelivery.status == "sent"))
     assert sent == 2000
+
+
+async def test_a_regular_member_who_stops_answering_gets_one_gentle_message(world: World) -> None:
+    (member,) = await world.add_members(1)
+    async with world.database.units() as uow:
+        row = await uow.members.by_telegram_user(member)
+        for _ in range(3):
+            await uow.plans.count_checkin(row.id, instrument_done=False)
+        await uow.commit()
+    job = world.job()
+    for day in range(4):
+        world.clock.now = datetime(2026, 1, 15 + day, 10, 0, tzinfo=UTC)
+        await job.tick(world.bot)
+    async with world.database.units() as uow:
+        from models.tables import OutboxMessage
+
+        nudges = (await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "watch"))).all()
+    assert len(nudges) == 1, "exactly one gentle message after three unanswered prompts, and no alert"
