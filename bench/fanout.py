@@ -6,17 +6,20 @@ Figure: achieved rate divided by Telegram's overall limit (30 a second), and how
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 from cryptography.fernet import Fernet
 from sqlalchemy import insert
 
 from bot.jobs.prompts import PromptJob
 from bot.runtime import build_bot
-from bot.sandbox import Sandbox, start_sandbox
 from bot.settings import Settings
 from bot.telegram.limiter import SendLimiter
 from flows.texts import load_catalogue
@@ -83,54 +86,82 @@ async def seed(url: str, members: int, due: datetime) -> None:
     await engine.dispose()
 
 
+async def _sandbox_process(port: int) -> subprocess.Popen[bytes]:
+    """Start the sandbox in its own process, as Telegram is its own server, with the limits on."""
+    process = subprocess.Popen(  # noqa: S603, ASYNC220 - our own interpreter and module, started once
+        [
+            sys.executable,
+            "-m",
+            "bot.sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--token",
+            TOKEN,
+            "--enforce-limits",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    async with aiohttp.ClientSession() as client:
+        for _ in range(100):
+            try:
+                async with client.get(f"http://127.0.0.1:{port}/sandbox/api/stats") as response:
+                    if response.status == 200:
+                        return process
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError("the sandbox did not start")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 async def run_prompt_fanout(members: int, rate: float = 29.0) -> FanoutResult:
-    """Send `members` due prompts through the real job, the real Bot and the sandbox with limits on."""
+    """Send `members` due prompts through the real job and Bot to the sandbox (own process, limits on)."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/bench.db"
         due = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
         await seed(url, members, due)
-        sandbox = Sandbox(token=TOKEN, enforce_limits=True)
-        for i in range(members):
-            sandbox.user(1_000_000 + i).chat.known = True
-        server = await start_sandbox(sandbox, "127.0.0.1", 0)
+        port = _free_port()
+        sandbox = await _sandbox_process(port)
+        base = f"http://127.0.0.1:{port}"
         engine = create_engine(url)
         units = UnitOfWorkFactory(session_factory(engine), DataCipher((Fernet.generate_key().decode(),)))
-        settings = Settings(
-            telegram_bot_token=TOKEN, telegram_api_base_url=server.bot_base_url, send_rate_per_second=rate
-        )
+        settings = Settings(telegram_bot_token=TOKEN, telegram_api_base_url=f"{base}/bot", send_rate_per_second=rate)
         bot = build_bot(settings)
-        await bot.initialize()
-        began = time.monotonic()
-        job = PromptJob(
-            units,
-            load_catalogue(),
-            SendLimiter(rate),
-            lambda: due + timedelta(seconds=time.monotonic() - began),
-            batch=1000,
-        )
         try:
-            started = time.perf_counter()
-            tick = await job.tick(bot)
-            while tick.retried:
-                await asyncio.sleep(1)
+            async with aiohttp.ClientSession() as client:
+                await client.post(f"{base}/sandbox/api/chats/known", json={"first": 1_000_000, "count": members})
+                await bot.initialize()
+                began = time.monotonic()
+                clock = lambda: due + timedelta(seconds=time.monotonic() - began)  # noqa: E731
+                job = PromptJob(units, load_catalogue(), SendLimiter(rate), clock, batch=1000)
                 tick = await job.tick(bot)
-            stamps = sandbox.stats.send_timestamps
-            seconds = (max(stamps) - min(stamps)) if len(stamps) > 1 else time.perf_counter() - started
+                while tick.retried:
+                    await asyncio.sleep(1)
+                    tick = await job.tick(bot)
+                async with client.get(f"{base}/sandbox/api/stats") as response:
+                    stats = await response.json()
         finally:
             await bot.shutdown()
-            await server.stop()
+            sandbox.terminate()
+            sandbox.wait(timeout=10)
             await engine.dispose()
-        delivered = sandbox.stats.accepted.get("sendMessage", 0)
+        stamps = stats["send_timestamps"]
+        seconds = max(stamps) - min(stamps)
+        delivered = stats["accepted"].get("sendMessage", 0)
         achieved = (delivered - 1) / seconds if seconds else 0.0
         return FanoutResult(
             members,
             seconds,
             achieved,
             achieved / TELEGRAM_LIMIT,
-            sandbox.stats.too_many_requests_limited,
-            sandbox.stats.too_many_requests_injected,
+            stats["too_many_requests_limited"],
+            stats["too_many_requests_injected"],
             delivered,
         )
-
-
-__all__ = ["FanoutResult", "run_prompt_fanout"]

@@ -10,7 +10,7 @@ QUIET_LOGGERS = {
     "httpx": logging.WARNING,  # request lines carry the bot token in the URL
     "httpcore": logging.WARNING,
     "telegram": logging.INFO,  # telegram.ext logs whole updates (with member text) at DEBUG
-    "apscheduler": logging.WARNING,
+    "apscheduler": logging.ERROR,  # "skipped: maximum number of running instances" is expected, not news
     "aiohttp.access": logging.WARNING,
     "sqlalchemy": logging.WARNING,
     "aiosqlite": logging.WARNING,  # logs SQL with its parameters at DEBUG

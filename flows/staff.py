@@ -130,6 +130,8 @@ def on_alert_button(choice: ButtonChoice, facts: Facts) -> Outcome:
             effects=(ClaimAlert(alert.id), Audit("alert_claimed", "alert", alert.id)),
         )
     if choice.step == "pass":
+        if alert.status not in ("open", "escalated"):
+            return Outcome(notice=Text("alert.already_claimed"))
         return Outcome(notice=Text("alert.passed"), effects=(Audit("alert_passed", "alert", alert.id),))
     if not mine:
         return Outcome(

@@ -131,3 +131,16 @@ async def redeliver_update(request: web.Request) -> web.Response:
     except KeyError:
         raise json_error("unknown update_id", web.HTTPNotFound) from None
     return web.json_response({"update_id": update_id})
+
+
+@routes.post("/sandbox/api/chats/known")
+async def make_chats_known(request: web.Request) -> web.Response:
+    """Mark a range of private chats as started (as if each user had pressed Start): {"first": id, "count": n}."""
+    body = await request.json()
+    first, count = int(body["first"]), int(body["count"])
+    if not 0 < count <= 1_000_000:
+        return web.json_response({"error": "count must be 1..1000000"}, status=400)
+    sandbox = sandbox_of(request)
+    for user_id in range(first, first + count):
+        sandbox.user(user_id).chat.known = True
+    return web.json_response({"known": count})

@@ -98,12 +98,25 @@ async def test_every_staff_action_is_limited_to_its_own_organisation_and_refusal
 
     async with bot.cairn.units() as uow:
         still = (await uow.session.scalars(select(Alert))).one()
-        assert (still.status, still.claimed_by_member_id) == ("open", None)
+        assert (still.status, still.claimed_by_member_id) in (("open", None), ("escalated", None))
         refusals = [e for e in (await uow.session.scalars(select(AuditEvent))).all() if e.action == "alert_refused"]
     assert len(refusals) >= 3 * len(actions) + 4
 
     (reply,) = await member.say("/alerts")
     assert "only for community workers" in reply.text
+    for command in ("/duty on", "/rota mon 09:00-17:00", "/team"):
+        (refused_command,) = await member.say(command)
+        assert "only for community workers" in refused_command.text
+
+    (claimed,) = await home_volunteer.tap("Claim")
+    assert "You have claimed" in claimed.text
+    for outsider in (other_volunteer, other_coordinator, member, home_coordinator):
+        for data in actions:
+            answer = await press(outsider, data)
+            assert "can't do that" in answer or "already claimed" in answer, (outsider.user.user_id, data)
+    async with bot.cairn.units() as uow:
+        claimed_alert = (await uow.session.scalars(select(Alert))).one()
+        assert (claimed_alert.status, claimed_alert.claimed_by_member_id) == ("claimed", home_volunteer_id)
     (mine,) = await home_volunteer.say("/alerts")
     assert f"#{alert_id}" in mine.text
     (theirs,) = await other_volunteer.say("/alerts")
