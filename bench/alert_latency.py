@@ -1,14 +1,14 @@
 """Alert latency: from a member's crisis message to the volunteer's alert, under background load.
 
-The sandbox runs without Telegram's limits here (background replies alone would exceed 30 a second), so the
-figure is the bot's own latency: update handling, detection, the alert transaction and the outbox.
+It runs on PostgreSQL (the several-instance setup). The sandbox runs without Telegram's limits here
+(background replies alone would exceed 30 a second), so the figure is the bot's own latency: update handling,
+detection, the alert transaction and the outbox.
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
 
@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet
 
 from models.database import create_engine
 from models.migrate import upgrade_to_head
+from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.e2e.harness import Member, start_bot
 
 
@@ -40,11 +41,11 @@ async def _background(members: list[Member], rate: float, stop: asyncio.Event, s
 
 async def run_alert_latency(samples: int = 40, background_rate: float = 50.0) -> LatencyResult:
     """Measure `samples` crisis messages one after another while background members chat at `background_rate`."""
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{folder}/latency.db"
-        engine = create_engine(url)
-        await upgrade_to_head(engine)
-        await engine.dispose()
+    url = await create_postgres_database()
+    engine = create_engine(url)
+    await upgrade_to_head(engine)
+    await engine.dispose()
+    try:
         bot = await start_bot(url, (Fernet.generate_key().decode(),), language_model=True)
         try:
             volunteer = await bot.staff(9_000_001, "Ash")
@@ -72,6 +73,8 @@ async def run_alert_latency(samples: int = 40, background_rate: float = 50.0) ->
         finally:
             await bot.stop()
             await bot.server.stop()
+    finally:
+        await drop_postgres_database(url)
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return LatencyResult(len(ordered), statistics.median(ordered), p99, achieved)

@@ -161,7 +161,7 @@ async def run_prompt_fanout(members: int, rate: float = 29.0) -> FanoutResult:
             seconds,
             achieved,
             achieved / TELEGRAM_LIMIT,
-            stats["too_many_requests_limited"],
-            stats["too_many_requests_injected"],
+            stats["too_many_requests"]["limit_exceeded"],
+            stats["too_many_requests"]["injected"],
             delivered,
         )

@@ -179,5 +179,5 @@ class StaffEffects:
         edits_id: int | None = None,
     ) -> None:
         text = self._catalogue.render_reply(message)
-        buttons = [[(self._catalogue.render(b.label), b.data) for b in row] for row in message.buttons]
+        buttons = self._catalogue.render_buttons(message)
         await uow.outbox.enqueue(member_id, chat_id, kind, text, buttons, now, alert_id=alert_id, edits_id=edits_id)

@@ -93,15 +93,19 @@ def _on_button(data: str, facts: Facts, method: str) -> Outcome:
 
 
 def _on_text(text: str, facts: Facts) -> Outcome:
-    urgent = crisis.on_language(facts)
-    if urgent is not None:
-        return urgent
     member = facts.member
     position = member.conversation
-    if position is not None and position.flow == relay.FLOW:
-        return relay.on_text(text, facts)
+    in_relay = position is not None and position.flow == relay.FLOW
+    if in_relay and not (facts.relay and facts.relay.writer_is_member):
+        return relay.on_text(text, facts)  # a volunteer's words to a member are not read as their own crisis
     if position is not None and position.flow == staff.ALERT_FLOW:
         return staff.on_note_text(text, facts)
+    urgent = crisis.on_language(facts)
+    if in_relay:
+        passed_on = relay.on_text(text, facts)  # the volunteer sees it too
+        return urgent.then(passed_on) if urgent is not None else passed_on
+    if urgent is not None:
+        return urgent
     concern = crisis.on_concern(facts)
     if concern is not None:
         return concern

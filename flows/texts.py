@@ -44,6 +44,10 @@ class Catalogue:
         """Render a reply's paragraphs into one message body."""
         return "\n\n".join(self.render(part) for part in reply.parts)
 
+    def render_buttons(self, reply: Reply) -> list[list[tuple[str, str]]]:
+        """Render a reply's buttons as rows of (label, callback data)."""
+        return [[(self.render(button.label), button.data) for button in row] for row in reply.buttons]
+
     def has(self, key: str) -> bool:
         """Say whether a key exists."""
         return key in self.messages or key in self.fallback

@@ -46,10 +46,14 @@ class AlertRepository:
     async def raise_alert(
         self, member_id: int, organisation_id: int, tier: str, share_level: str, reasons: Sequence[str], now: datetime
     ) -> int:
-        """Write an alert, or fold it into the member's open alert of the last two hours (raising its tier)."""
+        """Write an alert, or fold it into the member's unresolved alert of the last two hours (raising its tier)."""
         recent = await self._session.scalar(
             select(Alert)
-            .where(Alert.member_id == member_id, Alert.status.in_(OPEN_STATES), Alert.created_at >= now - MERGE_WINDOW)
+            .where(
+                Alert.member_id == member_id,
+                Alert.status.in_((*OPEN_STATES, "claimed")),
+                Alert.created_at >= now - MERGE_WINDOW,
+            )
             .order_by(Alert.id.desc())
             .limit(1)
         )
@@ -58,7 +62,9 @@ class AlertRepository:
             merged = known + [reason for reason in reasons if reason not in known]
             recent.reasons_encrypted = self._cipher.encrypt(json.dumps(merged))
             if TIER_ORDER.get(tier, 0) > TIER_ORDER.get(recent.tier, 0):
-                recent.tier, recent.dispatched_at, recent.escalation, recent.created_at = tier, None, 0, now
+                recent.tier = tier
+                if recent.status != "claimed":  # unclaimed: send it out again at the higher tier, clock restarted
+                    recent.dispatched_at, recent.escalation, recent.created_at = None, 0, now
             await self._session.flush()
             return recent.id
         alert = Alert(

@@ -116,5 +116,5 @@ class AlertJob:
         self, uow: UnitOfWork, member_id: int, chat_id: int, kind: str, message: Reply, now: datetime, alert_id: int
     ) -> None:
         text = self._catalogue.render_reply(message)
-        buttons = [[(self._catalogue.render(b.label), b.data) for b in row] for row in message.buttons]
+        buttons = self._catalogue.render_buttons(message)
         await uow.outbox.enqueue(member_id, chat_id, kind, text, buttons, now, alert_id=alert_id)

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.render import split_text
+from bot.telegram.sending import retry_seconds
 from models.outbox import LeasedMessage
 from models.unit_of_work import UnitOfWorkFactory
 
@@ -120,7 +121,7 @@ class OutboxJob:
                 sent_id = sent.message_id
                 return "sent", sent_id
             except RetryAfter as error:
-                seconds = _seconds(error.retry_after)
+                seconds = retry_seconds(error.retry_after)
                 self._limiter.pause(seconds)
                 log.warning("outbox_rate_limited retry_after=%.1f", seconds)
                 return "retry", int(seconds + 0.999)
@@ -136,8 +137,3 @@ class OutboxJob:
             except NetworkError as error:
                 log.warning("outbox_network_error kind=%s error=%s", message.kind, type(error).__name__)
                 return "retry", int(NETWORK_RETRY.total_seconds())
-
-
-def _seconds(retry_after: object) -> float:
-    total = getattr(retry_after, "total_seconds", None)
-    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.render import keyboard
+from bot.telegram.sending import retry_seconds
 from flows.checkin import prompt_reply
 from flows.engagement import gentle_nudge, needs_gentle_nudge
 from flows.schedule import next_due
@@ -120,7 +121,7 @@ class PromptJob:
             try:
                 await bot.send_message(prompt.chat_id, self._text, reply_markup=self._markup)
             except RetryAfter as error:
-                seconds = _seconds(error.retry_after)
+                seconds = retry_seconds(error.retry_after)
                 self._limiter.pause(seconds)
                 log.warning("prompt_rate_limited retry_after=%.1f", seconds)
                 return "retry", self._clock() + timedelta(seconds=seconds)
@@ -133,8 +134,3 @@ class PromptJob:
                 log.warning("prompt_network_error error=%s", type(error).__name__)
                 return "retry", self._clock() + NETWORK_RETRY
         return "sent", None
-
-
-def _seconds(retry_after: object) -> float:
-    total = getattr(retry_after, "total_seconds", None)
-    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]

@@ -102,7 +102,7 @@ class UpdateHandler:
         messages: list[tuple[str, list[list[tuple[str, str]]]]] = []
         for reply in outcome.replies:
             chunks = split_text(self._catalogue.render_reply(reply))
-            rows = [[(self._catalogue.render(b.label), b.data) for b in row] for row in reply.buttons]
+            rows = self._catalogue.render_buttons(reply)
             messages += [(chunk, rows if index == len(chunks) - 1 else []) for index, chunk in enumerate(chunks)]
         return messages
 

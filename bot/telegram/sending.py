@@ -19,7 +19,8 @@ class GaveUp(Exception):
     """Telegram could not be reached in time; the caller should keep the message durably and retry later."""
 
 
-def _seconds(retry_after: object) -> float:
+def retry_seconds(retry_after: object) -> float:
+    """Read RetryAfter.retry_after as seconds (an int today, a timedelta in later PTB versions)."""
     total_seconds = getattr(retry_after, "total_seconds", None)
     return float(total_seconds()) if callable(total_seconds) else float(retry_after)  # type: ignore[arg-type]
 
@@ -32,7 +33,7 @@ async def with_retries(
         try:
             return await call()
         except RetryAfter as error:
-            wait = _seconds(error.retry_after)
+            wait = retry_seconds(error.retry_after)
             log.warning("telegram_rate_limited operation=%s retry_after=%.1f", operation, wait)
             await asyncio.sleep(wait)
         except Forbidden:

@@ -130,3 +130,37 @@ async def test_the_language_model_catches_what_a_word_list_misses(tmp_path) -> N
     finally:
         await running.stop()
         await running.server.stop()
+
+
+async def test_a_volunteers_words_in_a_relayed_chat_are_not_read_as_their_own_crisis(bot: RunningBot) -> None:
+    ash = await bot.staff(6501, "Ash")
+    member = bot.member(6510)
+    await member.onboard(store=False, share="flag_only", news=False)
+    await member.say("I want to end my life", expect=2)
+    await alert_to(ash)
+    await ash.tap("Claim")
+    await ash.tap("Chat with the member")
+    await member.user.wait_for_messages(1)
+    await member.tap("Yes, let's chat")
+    await ash.user.wait_for_messages(1)
+    await ash.user.send("Are you thinking about ending your life right now?")
+    (relayed,) = await member.user.wait_for_messages(1)
+    assert relayed.text.startswith("💬 Ash:")
+    assert ash.user.unread == [], "no crisis reply to the volunteer"
+    crisis, _offer = await member.say("yes I want to kill myself", expect=2)
+    assert "116 123" in crisis.text
+    await ash.user.wait_until(lambda u: any(m.text == "💬 Member: yes I want to kill myself" for m in u.messages))
+    assert bot.cairn is not None
+    async with bot.cairn.units() as uow:
+        from models.tables import Alert
+
+        alert_members = (await uow.session.scalars(select(Alert.member_id))).all()
+    assert alert_members == [await _member_id(bot, 6510)], "one alert, about the member, never about the volunteer"
+
+
+async def _member_id(bot: RunningBot, telegram_id: int) -> int:
+    assert bot.cairn is not None
+    async with bot.cairn.units() as uow:
+        found = await uow.members.by_telegram_user(telegram_id)
+        assert found is not None
+        return found.id
