@@ -35,6 +35,7 @@ from flows.outcome import (
     SetMemberStatus,
     StartCheckIn,
     Text,
+    reply,
 )
 from flows.schedule import CheckInPlan, local_day, next_due
 from flows.snapshot import Facts, MemberStatus
@@ -223,7 +224,7 @@ class EffectApplier:
                     member_id, effect.instrument_id, effect.raw, effect.value, effect.band, effect.measures, now
                 )
             case FinishCheckIn(status=status, counts_toward_instrument=counts):
-                instrument_done = await self._instrument_done(uow, member_id, facts)
+                instrument_done = _instrument_was_asked(facts)
                 if status != "completed_unstored":
                     await uow.checkins.finish(member_id, status, now)
                 if counts:
@@ -235,10 +236,6 @@ class EffectApplier:
                 await self._postpone(uow, member_id, until, skip_today, now)
             case _:
                 raise TypeError(f"unknown effect {type(effect).__name__}")
-
-    async def _instrument_done(self, uow: UnitOfWork, member_id: int, facts: Facts) -> bool:
-        position = facts.member.conversation
-        return bool(position and position.flow == "ci" and position.data.get("instrument"))
 
     async def _on_status(self, uow: UnitOfWork, member_id: int, status: MemberStatus, now: datetime) -> None:
         if status is not MemberStatus.ACTIVE:
@@ -265,8 +262,6 @@ class EffectApplier:
             await uow.plans.set_next_due(member_id, until)
 
     async def _trends(self, uow: UnitOfWork, member_id: int, weeks: int, now: datetime) -> tuple[Photo, object]:
-        from flows.outcome import reply
-
         since = now - timedelta(weeks=weeks)
         moods = await uow.checkins.moods_since(member_id, since)
         scores = await uow.checkins.scores_since(member_id, since)
@@ -292,3 +287,9 @@ class EffectApplier:
         image = self._chart.render(series, weeks, now)  # type: ignore[attr-defined]
         caption = self._catalogue.render(Text("trends.caption"))
         return Photo(image, caption), reply(*trends.summarise(series, weeks))
+
+
+def _instrument_was_asked(facts: Facts) -> bool:
+    """Say whether the check-in being finished included its instrument."""
+    position = facts.member.conversation
+    return bool(position and position.flow == "ci" and position.data.get("instrument"))

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -72,8 +73,6 @@ async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
     """Migrate SQLite at start; on PostgreSQL refuse to run on an old schema (run `migrate` first)."""
     if is_sqlite(settings.database_url):
         if settings.database_url.startswith("sqlite+aiosqlite:///") and ":memory:" not in settings.database_url:
-            from pathlib import Path
-
             Path(settings.database_url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         await upgrade_to_head(engine)
     elif not await is_up_to_date(engine):

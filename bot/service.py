@@ -147,7 +147,6 @@ class MemberService:
             status=MemberStatus(member.status),
             consent=consent,
             conversation=position,
-            staff_roles=tuple(await uow.staff.roles(member.id)),
             plan=plan.plan if plan else None,
             checkins_since_instrument=plan.checkins_since_instrument if plan else 0,
             recent_moods=moods,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import time
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from flows.callbacks import ButtonChoice, button_data
 from flows.outcome import Button, EndConversation, Joined, Outcome, SaveConversation, SavePlan, Text, reply
@@ -196,10 +197,6 @@ def _parse_time(text: str) -> time | None:
     return time(hour, minute) if 0 <= hour < 24 and 0 <= minute < 60 else None
 
 
-def _format_local(moment: object, plan: CheckInPlan) -> str:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    assert isinstance(moment, datetime)
+def _format_local(moment: datetime, plan: CheckInPlan) -> str:
     local = moment.astimezone(ZoneInfo(plan.timezone))
     return f"{local:%A} {local.day} {local:%B} at {local:%H:%M}"

@@ -51,7 +51,6 @@ class MemberSnapshot:
     status: MemberStatus = MemberStatus.ACTIVE
     consent: ConsentState = field(default_factory=ConsentState)
     conversation: ConversationPosition | None = None
-    staff_roles: tuple[str, ...] = ()
     plan: CheckInPlan | None = None
     checkins_since_instrument: int = 0
     recent_moods: tuple[int, ...] = ()

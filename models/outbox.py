@@ -125,8 +125,3 @@ class OutboxRepository:
             )
         )
         return [(row[0], row[1], row[2]) for row in rows.all()]
-
-    async def pending_count(self) -> int:
-        """Count messages not yet sent."""
-        rows = await self._session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending"))
-        return len(rows.all())

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -160,7 +160,7 @@ class MemberRepository:
 
     async def count(self) -> int:
         """Count members."""
-        return len((await self._session.scalars(select(Member.id))).all())
+        return int(await self._session.scalar(select(func.count()).select_from(Member)) or 0)
 
 
 class ConsentRepository:
@@ -284,8 +284,3 @@ class StaffRepository:
             )
         await self._session.flush()
         return True
-
-    async def roles(self, member_id: int) -> list[str]:
-        """List a member's staff roles."""
-        rows = await self._session.scalars(select(StaffRole.role).where(StaffRole.member_id == member_id))
-        return list(rows)

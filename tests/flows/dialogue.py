@@ -123,5 +123,5 @@ class Dialogue:
                     mood = m.conversation.data.get("mood")
                     if mood is not None:
                         self.member = replace(self.member, recent_moods=(*m.recent_moods, mood))
-            case RedeemStaffInvite(role=role):
-                self.member = replace(m, staff_roles=(*m.staff_roles, role))
+            case RedeemStaffInvite():
+                pass
