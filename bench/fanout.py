@@ -21,7 +21,6 @@ from sqlalchemy import insert
 from bot.jobs.prompts import PromptJob
 from bot.runtime import build_bot
 from bot.settings import Settings
-from bot.telegram.limiter import SendLimiter
 from flows.texts import load_catalogue
 from models.crypto import DataCipher
 from models.database import create_engine, session_factory
@@ -140,7 +139,7 @@ async def run_prompt_fanout(members: int, rate: float = 29.0) -> FanoutResult:
                 await bot.initialize()
                 began = time.monotonic()
                 clock = lambda: due + timedelta(seconds=time.monotonic() - began)  # noqa: E731
-                job = PromptJob(units, load_catalogue(), SendLimiter(rate), clock, batch=1000)
+                job = PromptJob(units, load_catalogue(), clock)
                 tick = await job.tick(bot)
                 while tick.retried:
                     await asyncio.sleep(1)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot, BotCommand, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
 from telegram.request import HTTPXRequest
 
 from bot.charts import TrendChart
@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.telegram.handler import UpdateHandler
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.ordering import PerMemberOrderedProcessor
+from bot.telegram.rate_limit import SharedSendLimit
 from bot.telegram.tolerant_bot import TolerantBot
 from flows.crisis import load_crisis_resources
 from flows.instruments.loader import load_instruments
@@ -103,14 +104,14 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     service = MemberService(
         units, catalogue, crisis, settings.default_organisation, clock, instruments, TrendChart(instruments), language
     )
-    limiter = SendLimiter(settings.send_rate_per_second)
-    prompts = PromptJob(units, catalogue, limiter, clock)
+    bot = build_bot(settings)
+    prompts = PromptJob(units, catalogue, clock)
     alerts = AlertJob(units, catalogue, crisis, clock)
-    outbox = OutboxJob(units, limiter, clock)
+    outbox = OutboxJob(units, clock)
     safeguarding = Safeguarding(alerts, outbox)
     application = (
         ApplicationBuilder()
-        .bot(build_bot(settings))
+        .bot(bot)
         .concurrent_updates(PerMemberOrderedProcessor(settings.max_concurrent_updates))
         .post_init(lambda app: _set_commands(app, catalogue))
         .build()
@@ -170,15 +171,16 @@ def _tick(
     return run
 
 
-def build_bot(settings: Settings) -> TolerantBot:
-    """Build the Bot: our API base, a connection pool sized for concurrency, PTB's rate limiter."""
+def build_bot(settings: Settings, limiter: SendLimiter | None = None) -> TolerantBot:
+    """Build the Bot: our API base, a connection pool sized for concurrency, our shared send limiter."""
+    limiter = limiter or SendLimiter(settings.send_rate_per_second, settings.send_chat_interval_seconds)
     return TolerantBot(
         settings.telegram_bot_token,
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_base_url,
         request=HTTPXRequest(connection_pool_size=max(8, settings.max_concurrent_updates)),
         get_updates_request=HTTPXRequest(connection_pool_size=2),
-        rate_limiter=AIORateLimiter(overall_max_rate=settings.send_rate_per_second, max_retries=0),
+        rate_limiter=SharedSendLimit(limiter),
     )
 
 

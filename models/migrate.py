@@ -26,12 +26,12 @@ def alembic_config(connection: Connection | None = None) -> Config:
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     """Bring the database schema up to the newest revision."""
     async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "heads"))
 
 
 async def is_up_to_date(engine: AsyncEngine) -> bool:
     """Say whether the database is at the newest revision."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     async with engine.connect() as connection:
-        current = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
-    return current == head
+        current = await connection.run_sync(lambda sync: set(MigrationContext.configure(sync).get_current_heads()))
+    return current == heads

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.telegram.limiter import SendLimiter
 from bot.telegram.render import split_text
 from bot.telegram.sending import retry_seconds
 from models.outbox import LeasedMessage
@@ -37,14 +36,12 @@ class OutboxJob:
     def __init__(
         self,
         units: UnitOfWorkFactory,
-        limiter: SendLimiter,
         clock: Callable[[], datetime],
         batch: int = 200,
         concurrency: int = 20,
     ) -> None:
-        """Wire storage, the shared limiter and the clock."""
+        """Wire storage and the clock; pacing is the bot's shared send limiter."""
         self._units = units
-        self._limiter = limiter
         self._clock = clock
         self._batch = batch
         self._concurrency = concurrency
@@ -106,7 +103,6 @@ class OutboxJob:
             else None
         )
         async with gate:
-            await self._limiter.acquire(message.chat_id)
             try:
                 if message.is_edit:
                     assert message.edit_message_id is not None
@@ -122,7 +118,6 @@ class OutboxJob:
                 return "sent", sent_id
             except RetryAfter as error:
                 seconds = retry_seconds(error.retry_after)
-                self._limiter.pause(seconds)
                 log.warning("outbox_rate_limited retry_after=%.1f", seconds)
                 return "retry", int(seconds + 0.999)
             except Forbidden:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from datetime import datetime, timedelta
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.telegram.limiter import SendLimiter
+from bot.jobs.delivery import deliver_leased
 from bot.telegram.render import keyboard
 from bot.telegram.sending import retry_seconds
 from flows.checkin import prompt_reply
@@ -43,14 +42,12 @@ class PromptJob:
         self,
         units: UnitOfWorkFactory,
         catalogue: Catalogue,
-        limiter: SendLimiter,
         clock: Callable[[], datetime],
         batch: int = 500,
         concurrency: int = 8,
     ) -> None:
-        """Wire storage, texts, the limiter and the clock."""
+        """Wire storage, texts and the clock; pacing is the bot's shared send limiter."""
         self._units = units
-        self._limiter = limiter
         self._clock = clock
         self._batch = batch
         self._concurrency = concurrency
@@ -70,35 +67,28 @@ class PromptJob:
             claimed += count
             if count < self._batch:
                 break
-        totals = [0, 0, 0]
-        marking: asyncio.Task[tuple[int, int, int]] | None = None
-        while True:
-            async with self._units() as uow:
-                leased = await uow.prompts.lease(self._clock(), self._batch)
-                await uow.commit()
-            if not leased:
-                break
-            results = await self._send_batch(bot, leased)
-            if marking is not None:  # the previous batch was marked while this one was sending
-                for index, value in enumerate(await marking):
-                    totals[index] += value
-            marking = asyncio.create_task(self._mark(leased, results))
-        if marking is not None:
-            for index, value in enumerate(await marking):
-                totals[index] += value
+        results = await deliver_leased(
+            self._lease,
+            lambda prompt: self._send(bot, prompt),
+            self._mark,
+            ahead=self._batch,
+            concurrency=self._concurrency,
+        )
+        statuses = [status for status, _ in results]
+        totals = (statuses.count("sent"), statuses.count("retry"), statuses.count("failed"))
         if claimed or any(totals):
             log.info("prompts_tick claimed=%d sent=%d retried=%d failed=%d", claimed, *totals)
         return PromptTick(claimed, *totals)
 
-    async def _send_batch(self, bot: Bot, leased: list[LeasedPrompt]) -> list[tuple[str, datetime | None]]:
-        gate = asyncio.Semaphore(self._concurrency)
-        return list(await asyncio.gather(*(self._send(bot, prompt, gate) for prompt in leased)))
-
-    async def _mark(
-        self, leased: list[LeasedPrompt], results: list[tuple[str, datetime | None]]
-    ) -> tuple[int, int, int]:
+    async def _lease(self) -> list[LeasedPrompt]:
         async with self._units() as uow:
-            for prompt, (status, retry_at) in zip(leased, results, strict=True):
+            leased = await uow.prompts.lease(self._clock(), self._batch)
+            await uow.commit()
+        return leased
+
+    async def _mark(self, done: list[tuple[LeasedPrompt, tuple[str, datetime | None]]]) -> None:
+        async with self._units() as uow:
+            for prompt, (status, retry_at) in done:
                 if status == "sent":
                     await uow.prompts.mark_sent(prompt.delivery_id, self._clock())
                     total, unanswered = await uow.plans.count_prompt(prompt.member_id)
@@ -112,25 +102,20 @@ class PromptJob:
                         prompt.delivery_id, retry_at or self._clock(), give_up=status == "failed"
                     )
             await uow.commit()
-        statuses = [status for status, _ in results]
-        return statuses.count("sent"), statuses.count("retry"), statuses.count("failed")
 
-    async def _send(self, bot: Bot, prompt: LeasedPrompt, gate: asyncio.Semaphore) -> tuple[str, datetime | None]:
-        async with gate:
-            await self._limiter.acquire(prompt.chat_id)
-            try:
-                await bot.send_message(prompt.chat_id, self._text, reply_markup=self._markup)
-            except RetryAfter as error:
-                seconds = retry_seconds(error.retry_after)
-                self._limiter.pause(seconds)
-                log.warning("prompt_rate_limited retry_after=%.1f", seconds)
-                return "retry", self._clock() + timedelta(seconds=seconds)
-            except Forbidden:
-                return "failed", None
-            except BadRequest as error:
-                log.warning("prompt_refused reason=%s", error.message.split(":", 1)[0][:60])
-                return "failed", None
-            except NetworkError as error:
-                log.warning("prompt_network_error error=%s", type(error).__name__)
-                return "retry", self._clock() + NETWORK_RETRY
+    async def _send(self, bot: Bot, prompt: LeasedPrompt) -> tuple[str, datetime | None]:
+        try:
+            await bot.send_message(prompt.chat_id, self._text, reply_markup=self._markup)
+        except RetryAfter as error:
+            seconds = retry_seconds(error.retry_after)
+            log.warning("prompt_rate_limited retry_after=%.1f", seconds)
+            return "retry", self._clock() + timedelta(seconds=seconds)
+        except Forbidden:
+            return "failed", None
+        except BadRequest as error:
+            log.warning("prompt_refused reason=%s", error.message.split(":", 1)[0][:60])
+            return "failed", None
+        except NetworkError as error:
+            log.warning("prompt_network_error error=%s", type(error).__name__)
+            return "retry", self._clock() + NETWORK_RETRY
         return "sent", None

@@ -8,6 +8,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ExtBot
 
+from bot.telegram.limiter import SendLimiter
+from bot.telegram.rate_limit import SharedSendLimit
+
 log = logging.getLogger("cairn.telegram")
 
 
@@ -18,6 +21,14 @@ class TolerantBot(ExtBot[None]):
     included) and fetches the same batch again, so the loop is stuck. A bare update still advances the
     offset, and the handler ignores it.
     """
+
+    @property
+    def send_limiter(self) -> SendLimiter:
+        """The limiter every counted call of this bot goes through."""
+        shared = self.rate_limiter
+        if not isinstance(shared, SharedSendLimit):
+            raise RuntimeError("this bot was built without the shared send limit")
+        return shared.limiter
 
     async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
         """Post as usual; sanitise getUpdates results item by item."""

@@ -14,7 +14,6 @@ from bot.jobs.prompts import PromptJob
 from bot.runtime import build_bot
 from bot.sandbox import Sandbox, start_sandbox
 from bot.sandbox.server import RunningSandbox
-from bot.telegram.limiter import SendLimiter
 from flows.schedule import CheckInPlan, next_due
 from flows.texts import load_catalogue
 from models.database import create_engine, session_factory
@@ -46,7 +45,7 @@ class World:
     bot: object
 
     def job(self, units: UnitOfWorkFactory | None = None) -> PromptJob:
-        return PromptJob(units or self.database.units, CATALOGUE, SendLimiter(5000, 0.0), self.clock, batch=200)
+        return PromptJob(units or self.database.units, CATALOGUE, self.clock, batch=200)
 
     async def add_members(self, count: int, plan: CheckInPlan = TEN_AM, first_id: int = 10_000) -> list[int]:
         ids = []

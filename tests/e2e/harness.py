@@ -132,6 +132,7 @@ def e2e_settings(
         default_organisation_name=DEFAULT_ORGANISATION[1],
         max_concurrent_updates=32,
         send_rate_per_second=5000,  # the sandbox does not enforce limits here; bench/ measures them
+        send_chat_interval_seconds=0.0,
         tick_seconds=tick_seconds,
         language_model=language_model,  # lexicon only unless asked: the model is tested in tests/detect and below
     )
