@@ -1,4 +1,4 @@
-"""Run benchmarks: `python -m bench all` (or fanout, memory); figures go to stdout and bench/results.md."""
+"""Run benchmarks: `python -m bench all` (or fanout, broadcast, memory); figures go to stdout and bench/results.md."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.alert_latency import run_alert_latency
+from bench.broadcast import broadcast_section
 from bench.detection import run_detection
 from bench.fanout import run_prompt_fanout
 from bench.memory import measure
@@ -85,7 +86,9 @@ def detection_section() -> list[str]:
 def main() -> int:
     """Run the chosen benchmarks and write the results file."""
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("which", choices=["all", "fanout", "memory", "latency", "detection"], nargs="?", default="all")
+    parser.add_argument(
+        "which", choices=["all", "fanout", "broadcast", "memory", "latency", "detection"], nargs="?", default="all"
+    )
     parser.add_argument("--members", type=int, default=10_000, help="recipients for fan-out (default 10,000)")
     parser.add_argument("--runs", type=int, default=1, help="runs per fan-out figure (median reported)")
     args = parser.parse_args()
@@ -99,6 +102,7 @@ def main() -> int:
     ]
     sections = {
         "fanout": lambda: fanout_section(args.members, args.runs),
+        "broadcast": lambda: broadcast_section(args.members, args.runs),
         "latency": latency_section,
         "detection": detection_section,
         "memory": lambda: memory_section([0, 10_000, 100_000]),

@@ -7,8 +7,10 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 from bot import commands
+from bot.settings import SettingsError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="start the local Telegram sandbox and the bot on SQLite (no token, no internet)")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8081, help="port of the sandbox and its web chat (default 8081)")
-    sub.add_parser("run", help="run the bot for real with TELEGRAM_BOT_TOKEN (polling)")
+    sub.add_parser("run", help="run the bot for real with TELEGRAM_BOT_TOKEN (polling, or webhook with CAIRN_MODE)")
+    webhook = sub.add_parser("webhook", help="set, show or delete Telegram's webhook; or print a new secret")
+    webhook.add_argument("action", choices=("set", "info", "delete", "secret"))
+    webhook.add_argument("--drop-pending", action="store_true", help="delete: also drop updates Telegram holds")
     sub.add_parser("migrate", help="apply database migrations to DATABASE_URL")
     sub.add_parser("rotate-keys", help="re-encrypt stored text with the newest key in CAIRN_DATA_KEYS")
     sub.add_parser("generate-key", help="print a new data key for CAIRN_DATA_KEYS")
@@ -34,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("slug", help="the organisation's short name")
     invite.add_argument("--role", choices=("coordinator", "volunteer"), default="coordinator")
     invite.add_argument("--days", type=int, default=7, help="days until the invite expires (default 7)")
+    importer = sub.add_parser("import-activities", help="import activities from Open Referral UK JSON or CSV")
+    importer.add_argument("file", type=Path, help="a .json (service, list or paged response) or .csv file")
+    importer.add_argument("--organisation", help="the organisation's short name (default CAIRN_DEFAULT_ORGANISATION)")
+    exporter = sub.add_parser("export-activities", help="export activities as Open Referral UK JSON")
+    exporter.add_argument("file", type=Path, help="the .json file to write")
+    exporter.add_argument("--organisation", help="the organisation's short name (default CAIRN_DEFAULT_ORGANISATION)")
     return parser
 
 
@@ -45,11 +56,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return evaluate(arguments[1:])
     args = build_parser().parse_args(arguments)
+    try:
+        return _run(args)
+    except SettingsError as error:
+        print(f"Cairn cannot start: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     match args.command:
         case "demo":
             return asyncio.run(commands.demo(args.host, args.port))
         case "run":
             return asyncio.run(commands.run())
+        case "webhook":
+            from bot.webhook_mode import webhook_command
+
+            return asyncio.run(webhook_command(args.action, args.drop_pending))
         case "migrate":
             return asyncio.run(commands.migrate())
         case "rotate-keys":
@@ -60,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(commands.organisation(args.slug, args.name))
         case "create-invite":
             return asyncio.run(commands.invite(args.slug, args.role, timedelta(days=args.days)))
+        case "import-activities":
+            return asyncio.run(commands.import_activity_file(args.file, args.organisation))
+        case "export-activities":
+            return asyncio.run(commands.export_activity_file(args.file, args.organisation))
     return 2
 
 

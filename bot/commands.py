@@ -76,6 +76,8 @@ async def demo(host: str, port: int) -> int:
         print(f"  Data key {'created in' if created else 'kept in'}:  {key_path} (keep it private)")
     print(f"  Member link:              send '/start org_{DEMO_ORGANISATION[0]}' in the chat")
     print(f"  Coordinator invite:       send '/start {invite}' (single use, 24 hours)")
+    if settings.web_port:
+        print(f"  Activities API:           http://{settings.web_host}:{settings.web_port}/openreferral/services")
     print("  Press Ctrl+C to stop.", flush=True)
     try:
         await run_polling(cairn, _stop_on_signals(), poll_timeout=10)
@@ -86,7 +88,7 @@ async def demo(host: str, port: int) -> int:
 
 
 async def run() -> int:
-    """Run the bot for real against Telegram (or TELEGRAM_API_BASE_URL) until stopped."""
+    """Run the bot for real against Telegram (or TELEGRAM_API_BASE_URL) until stopped; 1 if shutdown was cut short."""
     settings = _settings()
     if not settings.telegram_bot_token:
         print("TELEGRAM_BOT_TOKEN is not set. See README, 'Run it for real'.")
@@ -96,10 +98,15 @@ async def run() -> int:
         return 2
     cairn: Cairn = await build_cairn(settings)
     try:
-        await run_polling(cairn, _stop_on_signals())
+        if settings.mode == "webhook":
+            from bot.webhook_mode import run_webhook
+
+            clean = await run_webhook(cairn, _stop_on_signals())
+        else:
+            clean = await run_polling(cairn, _stop_on_signals())
     finally:
         await cairn.close()
-    return 0
+    return 0 if clean else 1
 
 
 async def migrate() -> int:
@@ -171,4 +178,52 @@ async def invite(slug: str, role: str, valid_for: timedelta) -> int:
         await engine.dispose()
     link = Link(payload, settings.telegram_bot_username)
     print(f"Single-use {role} invite, valid for {valid_for.days} days:\n  {link.address}")
+    return 0
+
+
+async def import_activity_file(path: Path, slug: str | None) -> int:
+    """Import an Open Referral UK JSON or CSV file as an organisation's activities and print the report."""
+    from bot.activity_files import import_activities
+    from bot.runtime import ensure_default_organisation
+
+    settings = _settings()
+    units, engine = await _with_units(settings)
+    try:
+        await ensure_default_organisation(settings, units)
+        summary = await import_activities(units, path, slug or settings.default_organisation, utc_now())
+    except OperatorError as error:
+        print(f"Could not import: {error}")
+        return 1
+    finally:
+        await engine.dispose()
+    if summary.readable:
+        print(
+            f"Activities: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "
+            f"{summary.skipped} skipped, {summary.conflicts} refused (another organisation's id)."
+        )
+    else:
+        print(f"Could not read {path}:")
+    for line in summary.lines:
+        print(f"  - {line}")
+    return 0 if summary.readable and summary.imported else 1
+
+
+async def export_activity_file(path: Path, slug: str | None) -> int:
+    """Export an organisation's activities as Open Referral UK JSON."""
+    from bot.activity_files import export_activities
+    from bot.runtime import ensure_default_organisation
+
+    settings = _settings()
+    units, engine = await _with_units(settings)
+    try:
+        await ensure_default_organisation(settings, units)
+        count, warnings = await export_activities(units, path, slug or settings.default_organisation, settings.language)
+    except (OperatorError, OSError) as error:
+        print(f"Could not export: {error}")
+        return 1
+    finally:
+        await engine.dispose()
+    print(f"Wrote {count} activities to {path} (Open Referral UK services, JSON).")
+    for line in warnings:
+        print(f"  - {line}")
     return 0

@@ -8,12 +8,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.activity_effects import ActivityEffects, withdraw_reminders
+from bot.broadcast_effects import BROADCAST_EFFECTS, apply_broadcast
 from bot.ephemeral import EphemeralConversations
 from bot.staff_effects import STAFF_EFFECTS, StaffEffects
 from flows import rights, trends
+from flows.activities.effects import ACTIVITY_EFFECTS
 from flows.consent import ConsentScope
 from flows.crisis import CrisisResources
 from flows.outcome import (
+    Audit,
     EndConversation,
     EraseMember,
     FinishCheckIn,
@@ -47,6 +51,7 @@ from models.unit_of_work import UnitOfWork
 log = logging.getLogger("cairn.service")
 
 OUTBOX_EFFECTS = frozenset({"ClaimAlert", "AskRelay", "AnswerRelay", "RelayText", "EndRelay", "RemoveFromTeam"})
+OUTBOX_EFFECTS |= {"CancelActivitySession", "SaveActivity"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ class EffectApplier:
         self._chart = chart
         self._instruments = instruments
         self._staff = StaffEffects(catalogue, crisis)
+        self._activities = ActivityEffects(catalogue)
 
     async def apply(
         self,
@@ -140,6 +146,9 @@ class EffectApplier:
                 state.outcome = replace(state.outcome, effects=()).then(rights.erased(counts))
                 state.member = None
                 return
+            case Audit(action=action, object_type=object_type, object_id=object_id) if state.member is None:
+                await uow.audit.record(action, object_type, object_id, now, None, None)  # someone who never started
+                return
         member = state.member
         assert member is not None, f"{type(effect).__name__} needs a registered member"
         match effect:
@@ -172,6 +181,10 @@ class EffectApplier:
                     log.info("staff_invite_redeemed role=%s", role)
             case _ if type(effect).__name__ in STAFF_EFFECTS:
                 await self._staff.apply(uow, effect, member, facts, state)
+            case _ if type(effect).__name__ in BROADCAST_EFFECTS:
+                await apply_broadcast(uow, effect, member, facts, state)
+            case _ if type(effect).__name__ in ACTIVITY_EFFECTS:
+                await self._activities.apply(uow, effect, member, facts)
             case _:
                 await self._apply_member_effect(uow, effect, member, facts, telegram[2])
 
@@ -195,6 +208,8 @@ class EffectApplier:
                 log.info("consent_recorded scope=%s action=%s", effect.scope.value, effect.action)
                 if effect.scope is ConsentScope.STORE and effect.action == "withdrawn":
                     await uow.checkins.finish(member_id, "abandoned", now)
+                if effect.scope is ConsentScope.NEWS and effect.action == "withdrawn":
+                    await uow.broadcast_deliveries.cancel_pending_for_member(member_id)
             case SaveConversation(flow=flow, step=step, data=data):
                 self._ephemeral.drop(member_id)
                 await uow.conversations.save(member_id, flow, step, data, now)
@@ -240,6 +255,8 @@ class EffectApplier:
     async def _on_status(self, uow: UnitOfWork, member_id: int, status: MemberStatus, now: datetime) -> None:
         if status is not MemberStatus.ACTIVE:
             await uow.prompts.cancel_pending(member_id)
+            if status is MemberStatus.STOPPED:
+                await withdraw_reminders(uow, member_id)
             return
         stored = await uow.plans.get(member_id)
         if stored is not None:

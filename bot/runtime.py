@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,22 +13,29 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot, BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
-from telegram.request import HTTPXRequest
 
 from bot.charts import TrendChart
 from bot.detect.service import LanguageRiskService
+from bot.inbox import InboxProcessor
 from bot.jobs.alerts import AlertJob
+from bot.jobs.broadcasts import BroadcastJob
 from bot.jobs.outbox import OutboxJob
 from bot.jobs.prompts import PromptJob
 from bot.jobs.safeguarding import Safeguarding
+from bot.lifecycle import Stopping, finish_within
 from bot.logs import where
+from bot.metrics import METRICS, timed
 from bot.service import MemberService
 from bot.settings import Settings
 from bot.telegram.handler import UpdateHandler
 from bot.telegram.limiter import SendLimiter
+from bot.telegram.observed_request import ObservedRequest
 from bot.telegram.ordering import PerMemberOrderedProcessor
 from bot.telegram.rate_limit import SharedSendLimit
 from bot.telegram.tolerant_bot import TolerantBot
+from bot.web.app import RunningWeb, build_web_app, start_web
+from bot.web.health import Health, add_health_routes
+from bot.web.webhook import WebhookReceiver, add_webhook_route
 from flows.crisis import load_crisis_resources
 from flows.instruments.loader import load_instruments
 from flows.instruments.model import Instrument
@@ -42,7 +49,20 @@ from models.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("cairn")
 
-MENU_COMMANDS = ("checkin", "plan", "trends", "help", "privacy", "mydata", "forget", "pause", "stop", "start")
+MENU_COMMANDS = (
+    "checkin",
+    "plan",
+    "trends",
+    "activities",
+    "interests",
+    "help",
+    "privacy",
+    "mydata",
+    "forget",
+    "pause",
+    "stop",
+    "start",
+)
 
 
 def utc_now() -> datetime:
@@ -63,6 +83,9 @@ class Cairn:
     alerts: AlertJob
     outbox: OutboxJob
     language: LanguageRiskService
+    broadcasts: BroadcastJob | None = None
+    stopping: Stopping = field(default_factory=Stopping)
+    inbox: InboxProcessor | None = None  # webhook mode: updates stored by the webhook, handled from here
 
     async def close(self) -> None:
         """Release the detectors and the database."""
@@ -93,6 +116,8 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     """Build a ready-to-start Cairn from settings."""
     if not settings.telegram_bot_token:
         raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
+    settings.checked()
+    stopping = Stopping()
     engine = create_engine(settings.database_url)
     await prepare_database(settings, engine)
     units = UnitOfWorkFactory(session_factory(engine), DataCipher(settings.data_keys))
@@ -102,21 +127,30 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     instruments = load_usable_instruments(settings)
     language = await start_language_service(settings)
     service = MemberService(
-        units, catalogue, crisis, settings.default_organisation, clock, instruments, TrendChart(instruments), language
+        units,
+        catalogue,
+        crisis,
+        settings.default_organisation,
+        clock,
+        instruments,
+        TrendChart(instruments),
+        language,
+        neighbourhoods=settings.neighbourhoods,
     )
     bot = build_bot(settings)
-    prompts = PromptJob(units, catalogue, clock)
+    prompts = PromptJob(units, catalogue, clock, stopping=stopping.is_set)
     alerts = AlertJob(units, catalogue, crisis, clock)
-    outbox = OutboxJob(units, clock)
+    outbox = OutboxJob(units, clock, stopping=stopping.is_set)
     safeguarding = Safeguarding(alerts, outbox)
-    application = (
+    broadcasts = BroadcastJob(units, catalogue, clock, rate=settings.send_rate_per_second)  # paced by the bot's limit
+    builder = (
         ApplicationBuilder()
         .bot(bot)
         .concurrent_updates(PerMemberOrderedProcessor(settings.max_concurrent_updates))
         .post_init(lambda app: _set_commands(app, catalogue))
-        .build()
     )
-    application.add_handler(TypeHandler(Update, UpdateHandler(service, catalogue, safeguarding.wake)))
+    application = (builder.updater(None) if settings.mode == "webhook" else builder).build()  # webhook: no polling
+    application.add_handler(TypeHandler(Update, timed(UpdateHandler(service, catalogue, safeguarding.wake))))
     application.add_error_handler(_log_error)
     if application.job_queue is not None and settings.tick_seconds:
         options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
@@ -134,7 +168,24 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
             name="prompts",
             job_kwargs=options,
         )
-    return Cairn(settings, engine, units, service, application, prompts, alerts, outbox, language)
+        application.job_queue.run_repeating(
+            _tick("broadcasts", broadcasts.tick),
+            interval=settings.tick_seconds,
+            first=1.5,
+            name="broadcasts",
+            job_kwargs=options,
+        )
+    inbox = None
+    if settings.mode == "webhook":
+        inbox = InboxProcessor(
+            units,
+            lambda payload: application.process_update(Update.de_json(payload, application.bot)),
+            concurrency=settings.max_concurrent_updates,
+            hold=settings.test_hold_inbox,
+        )
+    return Cairn(
+        settings, engine, units, service, application, prompts, alerts, outbox, language, broadcasts, stopping, inbox
+    )
 
 
 async def start_language_service(settings: Settings) -> LanguageRiskService:
@@ -167,6 +218,7 @@ def _tick(
             await job(context.bot)
         except Exception as error:  # a failed tick is retried by the next one; nothing is lost
             log.error("%s_tick_failed error=%s at %s", name, type(error).__name__, where(error))
+        METRICS.ticked(name)
 
     return run
 
@@ -178,8 +230,8 @@ def build_bot(settings: Settings, limiter: SendLimiter | None = None) -> Toleran
         settings.telegram_bot_token,
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_base_url,
-        request=HTTPXRequest(connection_pool_size=max(8, settings.max_concurrent_updates)),
-        get_updates_request=HTTPXRequest(connection_pool_size=2),
+        request=ObservedRequest(connection_pool_size=max(8, settings.max_concurrent_updates)),
+        get_updates_request=ObservedRequest(connection_pool_size=2),
         rate_limiter=SharedSendLimit(limiter),
     )
 
@@ -197,17 +249,69 @@ async def _log_error(update: object, context: object) -> None:
     log.error("unhandled_error error=%s", type(error).__name__)
 
 
-async def run_polling(cairn: Cairn, stop: asyncio.Event, poll_timeout: int = 10) -> None:
-    """Poll for updates until `stop` is set, then shut down cleanly."""
+async def run_polling(cairn: Cairn, stop: asyncio.Event, poll_timeout: int = 10) -> bool:
+    """Poll for updates until `stop` is set, then shut down within CAIRN_SHUTDOWN_SECONDS; False if cut short."""
     application = cairn.application
-    async with application:
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
-        )
-        log.info("polling_started")
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+    )
+    log.info("polling_started")
+    web = await start_web_app(cairn)
+    try:
         await stop.wait()
-        await application.updater.stop()
-        await application.stop()
+    finally:
+        begin_stopping(cairn)
+        if web is not None:
+            await web.stop()
+    clean = await finish_within(cairn.settings.shutdown_seconds, _stop_polling(application))
+    if clean:
+        await application.shutdown()
     log.info("polling_stopped")
+    return clean
+
+
+def begin_stopping(cairn: Cairn) -> None:
+    """Claim no new work: flag the jobs, pause their ticks and the inbox; what is in flight carries on."""
+    cairn.stopping.set()
+    if cairn.broadcasts is not None:
+        cairn.broadcasts.stop()  # a long broadcast tick hands back what it leased, so stopping is quick
+    if cairn.inbox is not None:
+        cairn.inbox.stop_claiming()
+    queue = cairn.application.job_queue
+    if queue is not None and queue.scheduler.running:
+        queue.scheduler.pause()
+    log.info("stopping")
+
+
+async def _stop_polling(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop fetching, handle the updates already fetched, let running ticks finish."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+
+
+async def start_web_app(cairn: Cairn) -> RunningWeb | None:
+    """Serve the web app on CAIRN_WEB_HOST:CAIRN_WEB_PORT (port 0 means off): Open Referral UK API, health,
+    metrics and, in webhook mode, the webhook.
+
+    A web app that cannot start is logged loudly; in polling mode the bot itself keeps running.
+    """
+    settings = cairn.settings
+    if not settings.web_port:
+        return None
+    app = build_web_app(cairn.units, settings)
+    language_model_on = settings.language_model or settings.risk_model_dir is not None
+    add_health_routes(app, Health(cairn.units, cairn.language, language_model_on, cairn.application.bot.get_me))
+    if cairn.inbox is not None:
+        add_webhook_route(app, WebhookReceiver(cairn.units, settings.webhook_secret, cairn.inbox.wake))
+    try:
+        running = await start_web(app, settings.web_host, settings.web_port)
+    except OSError as error:
+        log.error("web_start_failed port=%d error=%s", settings.web_port, type(error).__name__)
+        return None
+    log.info("web_started port=%d", settings.web_port)
+    return running

@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.activity_facts import ActivityFactsLoader
+from bot.broadcast_facts import BroadcastFactsLoader
 from bot.effects import Delivery, Document, EffectApplier, Photo
 from bot.ephemeral import EphemeralConversations
 from flows import router
@@ -73,6 +75,7 @@ class MemberService:
         instruments: Mapping[str, Any] | None = None,
         chart: object = None,
         language: LanguageAssessor | None = None,
+        neighbourhoods: tuple[str, ...] = (),
     ) -> None:
         """Wire the service to storage, texts, resources, instruments and a clock."""
         self._units = units
@@ -84,6 +87,8 @@ class MemberService:
         self._language = language
         self.ephemeral = EphemeralConversations()
         self._effects = EffectApplier(catalogue, self.ephemeral, chart, self._instruments, crisis)
+        self._activity_facts = ActivityFactsLoader(neighbourhoods)
+        self._broadcast_facts = BroadcastFactsLoader(catalogue)
 
     async def handle(self, sender: Sender, inbound: Inbound, method: str = "") -> Delivery | None:
         """Run one event through the flows; None if this update was handled before."""
@@ -101,6 +106,9 @@ class MemberService:
             facts = Facts(snapshot, self._catalogue, self._crisis, now, start, self._instruments, language)
             if member is not None:
                 facts = await self._staff_facts(uow, facts, member.id, inbound)
+                facts = await self._activity_facts.add(uow, facts, member.id, inbound)
+                facts = await self._broadcast_facts.add(uow, facts, inbound)
+                await uow.broadcast_deliveries.mark_reachable(member.id)  # they wrote: Telegram delivers again
             outcome = router.handle(inbound, facts, method=method)
             telegram = (sender.telegram_user_id, sender.chat_id, sender.update_id, sender.first_name)
             delivery = await self._effects.apply(uow, outcome, member, facts, telegram)

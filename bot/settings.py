@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.retention_settings import RetentionError, RetentionPeriods
+
 TELEGRAM_API = "https://api.telegram.org/bot"
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a webhook secret_token
 
 
 class SettingsError(ValueError):
@@ -38,6 +42,14 @@ class Settings:
     language_model: bool = True
     risk_model_dir: Path | None = None
     neighbourhoods: tuple[str, ...] = ()
+    web_host: str = "127.0.0.1"
+    web_port: int = 0  # settings built in code serve no web app unless asked; from the environment the default is 8080
+    mode: str = "polling"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    shutdown_seconds: float = 20.0
+    retention: RetentionPeriods = field(default_factory=RetentionPeriods)
+    test_hold_inbox: bool = False  # tests only: store webhook updates but do not handle them (see tests/faults)
 
     @property
     def telegram_file_base_url(self) -> str:
@@ -81,7 +93,51 @@ class Settings:
             neighbourhoods=tuple(
                 dict.fromkeys(name.strip() for name in env.get("CAIRN_NEIGHBOURHOODS", "").split(",") if name.strip())
             ),
-        )
+            web_host=env.get("CAIRN_WEB_HOST", "127.0.0.1"),
+            web_port=_port(env, "CAIRN_WEB_PORT", 8080),
+            mode=_mode(env),
+            webhook_url=env.get("CAIRN_WEBHOOK_URL", "").strip(),
+            webhook_secret=env.get("CAIRN_WEBHOOK_SECRET", ""),
+            shutdown_seconds=_number(env, "CAIRN_SHUTDOWN_SECONDS", 20.0),
+            retention=_retention(env),
+            test_hold_inbox=env.get("CAIRN_TEST_HOLD_INBOX", "") == "1",
+        ).checked()
+
+    def checked(self) -> Settings:
+        """Refuse settings the bot must not start with (webhook mode without a usable secret or web app)."""
+        if self.mode == "webhook":
+            if not WEBHOOK_SECRET.fullmatch(self.webhook_secret):
+                raise SettingsError(
+                    "webhook mode needs CAIRN_WEBHOOK_SECRET: 1-256 characters of A-Z a-z 0-9 _ - "
+                    "(make one with `python -m bot webhook secret`)"
+                )
+            if not self.web_port:
+                raise SettingsError("webhook mode needs the web app: set CAIRN_WEB_PORT to a port, not 0")
+        return self
+
+
+def _retention(env: Mapping[str, str]) -> RetentionPeriods:
+    try:
+        return RetentionPeriods.from_env(env)
+    except RetentionError as error:
+        raise SettingsError(str(error)) from error
+
+
+def _mode(env: Mapping[str, str]) -> str:
+    mode = env.get("CAIRN_MODE", "polling").strip().lower()
+    if mode not in ("polling", "webhook"):
+        raise SettingsError("CAIRN_MODE must be 'polling' or 'webhook'")
+    return mode
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        value = int(env.get(name, default))
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a whole number") from error
+    if not 0 <= value <= 65535:
+        raise SettingsError(f"{name} must be between 0 (off) and 65535")
+    return value
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from flows.activities.suggestions import after_checkin
 from flows.assessment import CheckInSummary, assess, assessment_reply
 from flows.callbacks import ButtonChoice, button_data
 from flows.consent import ConsentScope
@@ -249,7 +250,8 @@ def _finish(facts: Facts, data: Mapping[str, Any]) -> Outcome:
         effects.append(FinishCheckIn("completed_unstored", counts_toward_instrument=True))
     effects.append(EndConversation())
     closing = _closing(facts, data.get("mood"))
-    return Outcome(effects=tuple(effects)).then(assessment_reply(assessment, facts, closing))
+    replied = Outcome(effects=tuple(effects)).then(assessment_reply(assessment, facts, closing))
+    return replied.then(after_checkin(summary, assessment.tier, facts))  # nothing after an URGENT assessment
 
 
 def _abandon(facts: Facts) -> Outcome:

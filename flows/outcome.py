@@ -8,6 +8,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from flows.activities.effects import ActivityEffect
+from flows.broadcast_model import CreateBroadcast
 from flows.consent import ConsentScope, ShareLevel
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -317,6 +319,8 @@ Effect = (
     | RelayText
     | EndRelay
     | Audit
+    | ActivityEffect
+    | CreateBroadcast
 )
 
 

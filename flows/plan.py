@@ -197,6 +197,14 @@ def _parse_time(text: str) -> time | None:
     return time(hour, minute) if 0 <= hour < 24 and 0 <= minute < 60 else None
 
 
-def _format_local(moment: datetime, plan: CheckInPlan) -> str:
+def _format_local(moment: datetime, plan: CheckInPlan) -> Text:
     local = moment.astimezone(ZoneInfo(plan.timezone))
-    return f"{local:%A} {local.day} {local:%B} at {local:%H:%M}"
+    return Text(
+        "plan.next_when",
+        {
+            "weekday": Text(f"day.{DAY_KEYS[local.weekday()]}"),
+            "day": local.day,
+            "month": Text(f"month.{local.month}"),
+            "time": f"{local:%H:%M}",
+        },
+    )

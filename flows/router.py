@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows import assistance, checkin, contact, onboarding, plan, privacy, relay, rights, staff, trends
+from flows import assistance, broadcast, checkin, contact, onboarding, plan, privacy, relay, rights, staff, trends
 from flows import crisis_language as crisis
+from flows.activities import cards as activity_cards
+from flows.activities import listing as activity_listing
+from flows.activities import manage as activity_manage
+from flows.broadcast_message import STOP_FLOW
 from flows.callbacks import ButtonChoice, parse_button_data
 from flows.inbound import ButtonPress, Command, Inbound, TextMessage, UnsupportedMessage
 from flows.outcome import Outcome, Text, reply
@@ -23,12 +27,15 @@ COMMANDS: dict[str, Callable[[Facts], Outcome]] = {
     "checkin": checkin.start,
     "plan": lambda facts: plan.show(facts),
     "trends": trends.ask,
+    "activities": activity_listing.show,
+    "interests": activity_listing.change_interests,
 }
 AFTER_ONBOARDING: dict[str, Callable[[ButtonChoice, Facts], Outcome]] = {
     checkin.FLOW: checkin.on_button,
     plan.FLOW: plan.on_button,
     trends.FLOW: trends.on_button,
     contact.FLOW: contact.on_button,
+    activity_cards.FLOW: activity_listing.on_button,
 }
 OPEN_BEFORE_START = frozenset({"start", "help", "mydata", "forget"})
 OPEN_DURING_ONBOARDING = frozenset({"start", "help", "mydata", "forget", "privacy", "stop"})
@@ -42,6 +49,10 @@ def handle(inbound: Inbound, facts: Facts, *, method: str = "") -> Outcome:
                 return staff.command(name, argument, facts)
             if name == "end":
                 return relay.end(facts)
+            if name in activity_manage.COMMANDS:
+                return activity_manage.command(facts)
+            if name == "broadcast":
+                return broadcast.command(facts)
             return _on_command(name, facts)
         case ButtonPress(data=data):
             return _on_button(data, facts, method)
@@ -84,6 +95,12 @@ def _on_button(data: str, facts: Facts, method: str) -> Outcome:
         return staff.on_team_button(choice, facts)
     if choice.flow == relay.FLOW:
         return relay.on_button(choice, facts)
+    if choice.flow == activity_manage.FLOW:
+        return activity_manage.on_button(choice, facts)
+    if choice.flow == broadcast.FLOW:
+        return broadcast.on_button(choice, facts)
+    if choice.flow == STOP_FLOW:
+        return broadcast.on_stop(choice, facts, method)
     route = AFTER_ONBOARDING.get(choice.flow)
     if route is None:
         return Outcome(notice=Text("buttons.refused"), refused="unknown_flow")
@@ -100,6 +117,10 @@ def _on_text(text: str, facts: Facts) -> Outcome:
         return relay.on_text(text, facts)  # a volunteer's words to a member are not read as their own crisis
     if position is not None and position.flow == staff.ALERT_FLOW:
         return staff.on_note_text(text, facts)
+    if position is not None and position.flow == activity_manage.FLOW and activity_manage.is_coordinator(facts):
+        return activity_manage.on_text(text, facts)  # a listing's words are not read as the coordinator's own crisis
+    if position is not None and position.flow == broadcast.FLOW and facts.staff is not None:
+        return broadcast.on_text(text, facts)  # a coordinator's news is not read as their own crisis
     urgent = crisis.on_language(facts)
     if in_relay:
         passed_on = relay.on_text(text, facts)  # the volunteer sees it too
@@ -118,6 +139,10 @@ def _on_text(text: str, facts: Facts) -> Outcome:
         return checkin.on_text(text, facts)
     if position is not None and position.flow == plan.FLOW:
         return plan.on_text(text, facts)
+    if position is not None and position.flow == activity_cards.FLOW:
+        return activity_listing.on_text(text, facts)
+    if position is not None and position.flow == activity_manage.FLOW:
+        return activity_manage.on_text(text, facts)
     if position is not None:
         return Outcome(replies=(reply(Text("buttons.please_use_above")),))
     return Outcome(replies=(reply(Text("text.unrecognised")),))

@@ -9,6 +9,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from flows.activities.facts import ActivityFacts
+from flows.broadcast_model import BroadcastFacts
 from flows.consent import ConsentScope, ConsentState
 from flows.crisis import CrisisResources
 from flows.risk import LanguageSignal
@@ -144,3 +146,5 @@ class Facts:
     alert: AlertInfo | None = None
     alerts: tuple[AlertInfo, ...] = ()
     relay: RelayInfo | None = None
+    activities: ActivityFacts | None = None  # loaded only for events that need listings (see bot/activity_facts)
+    broadcast: BroadcastFacts | None = None  # loaded only for a coordinator composing a broadcast (bot/broadcast_facts)

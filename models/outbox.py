@@ -51,8 +51,9 @@ class OutboxRepository:
         *,
         alert_id: int | None = None,
         edits_id: int | None = None,
+        not_before: datetime | None = None,
     ) -> int:
-        """Write a message to send after commit."""
+        """Write a message to send after commit (or, with `not_before`, from that time on)."""
         payload = {"text": text, "buttons": [[list(button) for button in row] for row in buttons]}
         row = OutboxMessage(
             recipient_member_id=recipient_member_id,
@@ -61,7 +62,7 @@ class OutboxRepository:
             alert_id=alert_id,
             edits_id=edits_id,
             payload_encrypted=self._cipher.encrypt(json.dumps(payload)),
-            next_attempt_at=now,
+            next_attempt_at=max(now, not_before) if not_before else now,
             created_at=now,
         )
         self._session.add(row)
@@ -111,6 +112,15 @@ class OutboxRepository:
             .where(OutboxMessage.id == message_id)
             .values(status="sent", sent_at=now, telegram_message_id=telegram_message_id)
         )
+
+    async def cancel(self, message_id: int) -> bool:
+        """Withdraw a message not yet sent (a reminder no longer wanted); False if it has gone already."""
+        result = await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+            .values(status="cancelled")
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def retry_at(self, message_id: int, when: datetime, give_up: bool = False) -> None:
         """Try again later, or give up for good."""

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.schedule import CheckInPlan as PlanValue
 from models.checkins import plan_from_row
-from models.tables import CheckInPlan, Member, PromptDelivery
+from models.tables import CheckInPlan, Member, PromptDelivery, UnreachableMember
 
 LEASE = timedelta(minutes=2)
 
@@ -69,11 +69,12 @@ class PromptRepository:
         return len(rows)
 
     async def lease(self, now: datetime, limit: int) -> list[LeasedPrompt]:
-        """Lease pending deliveries for sending; cancel those whose member paused or stopped meanwhile."""
+        """Lease pending deliveries for sending; cancel those whose member paused, stopped or blocked the bot."""
         rows = (
             await self._session.execute(
-                select(PromptDelivery, Member.chat_id, Member.status)
+                select(PromptDelivery, Member.chat_id, Member.status, UnreachableMember.member_id)
                 .join(Member, Member.id == PromptDelivery.member_id)
+                .outerjoin(UnreachableMember, UnreachableMember.member_id == PromptDelivery.member_id)
                 .where(PromptDelivery.status == "pending", PromptDelivery.next_attempt_at <= now)
                 .order_by(PromptDelivery.next_attempt_at, PromptDelivery.id)
                 .limit(limit)
@@ -81,8 +82,8 @@ class PromptRepository:
             )
         ).all()
         leased = []
-        for delivery, chat_id, status in rows:
-            if status != "active":
+        for delivery, chat_id, status, unreachable in rows:
+            if status != "active" or unreachable is not None:
                 delivery.status = "cancelled"
                 continue
             delivery.attempts += 1

@@ -281,3 +281,15 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(32))
     object_type: Mapped[str] = mapped_column(String(16))
     object_id: Mapped[int | None]
+
+
+from models.activity_tables import (  # noqa: E402, F401
+    ActivityCancellation,
+    ActivityCostRow,
+    ActivityLocationRow,
+    ActivityRow,
+    ActivityScheduleRow,
+)
+from models.broadcast_tables import Broadcast, BroadcastDelivery, UnreachableMember  # noqa: E402, F401
+from models.inbox_tables import InboxUpdate  # noqa: E402, F401
+from models.member_activity_tables import ActivityPreference, ActivityResponse  # noqa: E402, F401

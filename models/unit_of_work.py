@@ -6,10 +6,15 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from models.activities import ActivityRepository
+from models.activity_choices import ActivityChoices
 from models.alerts import AlertRepository
 from models.audit import AuditRepository
+from models.broadcast_deliveries import DeliveryRepository
+from models.broadcasts import BroadcastRepository
 from models.checkins import CheckInRepository, PlanRepository
 from models.crypto import DataCipher
+from models.inbox import InboxRepository
 from models.outbox import OutboxRepository
 from models.prompts import PromptRepository
 from models.relay import RelayRepository
@@ -42,6 +47,11 @@ class UnitOfWork:
     audit: AuditRepository
     team: StaffTeam
     relay: RelayRepository
+    broadcasts: BroadcastRepository
+    broadcast_deliveries: DeliveryRepository
+    activities: ActivityRepository
+    activity_choices: ActivityChoices
+    inbox: InboxRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
         """Prepare a unit of work; the transaction starts on entry."""
@@ -65,6 +75,11 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.team = StaffTeam(self.session)
         self.relay = RelayRepository(self.session, self.cipher)
+        self.broadcasts = BroadcastRepository(self.session, self.cipher)
+        self.broadcast_deliveries = DeliveryRepository(self.session)
+        self.activity_choices = ActivityChoices(self.session)
+        self.activities = ActivityRepository(self.session)
+        self.inbox = InboxRepository(self.session, self.cipher)
         return self
 
     async def __aexit__(

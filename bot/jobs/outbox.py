@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
+from bot.metrics import METRICS
 from bot.telegram.render import split_text
 from bot.telegram.sending import retry_seconds
 from models.outbox import LeasedMessage
@@ -39,9 +40,11 @@ class OutboxJob:
         clock: Callable[[], datetime],
         batch: int = 200,
         concurrency: int = 20,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
-        """Wire storage and the clock; pacing is the bot's shared send limiter."""
+        """Wire storage and the clock; pacing is the bot's shared send limiter; `stopping` ends claiming."""
         self._units = units
+        self._stopping = stopping
         self._clock = clock
         self._batch = batch
         self._concurrency = concurrency
@@ -49,7 +52,7 @@ class OutboxJob:
     async def tick(self, bot: Bot) -> OutboxTick:
         """Send everything due now."""
         totals = [0, 0, 0]
-        while True:
+        while not self._stopping():
             async with self._units() as uow:
                 leased = await uow.outbox.lease(self._clock(), self._batch)
                 await uow.commit()
@@ -72,6 +75,7 @@ class OutboxJob:
                 await uow.commit()
             for status, _ in results:
                 totals[("sent", "retry", "failed").index(status)] += 1
+                METRICS.delivered("outbox", status)
             if len(leased) < self._batch:
                 break
         if any(totals):
@@ -87,7 +91,7 @@ class OutboxJob:
     ) -> None:
         """Send one chat's messages one after another; after a failure the rest wait, so order is kept."""
         for index, message in enumerate(messages):
-            status, detail = await self._send(bot, message, gate)
+            status, detail = ("retry", 0) if self._stopping() else await self._send(bot, message, gate)
             outcomes[message.id] = (status, detail)
             if status == "retry":
                 for later in messages[index + 1 :]:

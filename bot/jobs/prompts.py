@@ -11,6 +11,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.jobs.delivery import deliver_leased
+from bot.metrics import METRICS
 from bot.telegram.render import keyboard
 from bot.telegram.sending import retry_seconds
 from flows.checkin import prompt_reply
@@ -45,9 +46,11 @@ class PromptJob:
         clock: Callable[[], datetime],
         batch: int = 500,
         concurrency: int = 8,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
-        """Wire storage, texts and the clock; pacing is the bot's shared send limiter."""
+        """Wire storage, texts and the clock; pacing is the bot's shared send limiter; `stopping` ends claiming."""
         self._units = units
+        self._stopping = stopping
         self._clock = clock
         self._batch = batch
         self._concurrency = concurrency
@@ -60,7 +63,7 @@ class PromptJob:
         """Claim everything due now, then send what is owed until nothing is left to lease."""
         now = self._clock()
         claimed = 0
-        while True:
+        while not self._stopping():
             async with self._units() as uow:
                 count = await uow.prompts.claim_due(now, self._batch, next_due)
                 await uow.commit()
@@ -75,12 +78,20 @@ class PromptJob:
             concurrency=self._concurrency,
         )
         statuses = [status for status, _ in results]
-        totals = (statuses.count("sent"), statuses.count("retry"), statuses.count("failed"))
+        totals = (
+            statuses.count("sent"),
+            statuses.count("retry"),
+            len(statuses) - statuses.count("sent") - statuses.count("retry"),
+        )
+        for result, count in zip(("sent", "retry", "failed"), totals, strict=True):
+            METRICS.delivered("prompts", result, count)
         if claimed or any(totals):
             log.info("prompts_tick claimed=%d sent=%d retried=%d failed=%d", claimed, *totals)
         return PromptTick(claimed, *totals)
 
     async def _lease(self) -> list[LeasedPrompt]:
+        if self._stopping():
+            return []
         async with self._units() as uow:
             leased = await uow.prompts.lease(self._clock(), self._batch)
             await uow.commit()
@@ -98,12 +109,14 @@ class PromptJob:
                         )
                         log.info("member_watch_nudged")
                 else:
-                    await uow.prompts.retry_at(
-                        prompt.delivery_id, retry_at or self._clock(), give_up=status == "failed"
-                    )
+                    if status == "blocked":  # nothing Cairn starts goes to them until they write again
+                        await uow.broadcast_deliveries.mark_unreachable(prompt.member_id, "blocked", self._clock())
+                    await uow.prompts.retry_at(prompt.delivery_id, retry_at or self._clock(), give_up=status != "retry")
             await uow.commit()
 
     async def _send(self, bot: Bot, prompt: LeasedPrompt) -> tuple[str, datetime | None]:
+        if self._stopping():  # shutting down: hand the lease back for another instance or the next start
+            return "released", self._clock()
         try:
             await bot.send_message(prompt.chat_id, self._text, reply_markup=self._markup)
         except RetryAfter as error:
@@ -111,7 +124,7 @@ class PromptJob:
             log.warning("prompt_rate_limited retry_after=%.1f", seconds)
             return "retry", self._clock() + timedelta(seconds=seconds)
         except Forbidden:
-            return "failed", None
+            return "blocked", None
         except BadRequest as error:
             log.warning("prompt_refused reason=%s", error.message.split(":", 1)[0][:60])
             return "failed", None

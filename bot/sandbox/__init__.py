@@ -5,7 +5,7 @@ from .faults import FAULT_KINDS, Fault
 from .records import Button, SentDocument, SentMessage
 from .sandbox import BOT_FIRST_NAME, BOT_USERNAME, DEFAULT_TOKEN, Sandbox
 from .server import RunningSandbox, create_app, serve_sandbox, start_sandbox
-from .stats import SandboxStats
+from .stats import RequestRecord, SandboxStats
 from .users import SimGroup, SimUser, WaitTimeout
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "ApiError",
     "Button",
     "Fault",
+    "RequestRecord",
     "RunningSandbox",
     "Sandbox",
     "SandboxStats",

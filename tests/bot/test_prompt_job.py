@@ -181,3 +181,19 @@ async def test_a_regular_member_who_stops_answering_gets_one_gentle_message(worl
 
         nudges = (await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "watch"))).all()
     assert len(nudges) == 1, "exactly one gentle message after three unanswered prompts, and no alert"
+
+
+async def test_a_member_who_blocked_the_bot_is_marked_unreachable_and_gets_no_more_prompts(world: World) -> None:
+    blocked, other = await world.add_members(2)
+    world.sandbox.user(blocked).chat.blocked = True
+    job = world.job()
+    world.clock.now = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)
+    first = await job.tick(world.bot)
+    assert (first.sent, first.failed) == (1, 1)
+    async with world.database.units() as uow:
+        row = await uow.members.by_telegram_user(blocked)
+        assert await uow.broadcast_deliveries.is_unreachable(row.id)
+    world.clock.now = datetime(2026, 1, 16, 10, 30, tzinfo=UTC)
+    second = await job.tick(world.bot)
+    assert (second.claimed, second.sent, second.failed) == (2, 1, 0), "the blocked member's prompt is cancelled"
+    assert world.prompts_to(other) == 2 and world.prompts_to(blocked) == 0

@@ -65,7 +65,7 @@ def test_every_setting_is_documented_in_the_readme_and_the_env_example() -> None
 
     source = (ROOT / "bot" / "settings.py").read_text()
     names = set(re.findall(r'env(?:\.get\(|\[)"([A-Z_]+)"', source)) | set(
-        re.findall(r'_number\(env, "([A-Z_]+)"', source)
+        re.findall(r'_(?:number|port)\(env, "([A-Z_]+)"', source)
     )
     readme = (ROOT / "README.md").read_text()
     example = (ROOT / "deploy" / ".env.example").read_text()

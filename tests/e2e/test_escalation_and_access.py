@@ -132,3 +132,11 @@ async def test_every_staff_action_is_limited_to_its_own_organisation_and_refusal
     assert "no longer part of the team" in removed.text
     await home_volunteer.user.wait_for_messages(1)
     assert "can't do that" in await press(home_volunteer, f"al:claim:{alert_id}"), "access ends at once"
+
+
+async def test_a_stranger_using_a_staff_command_is_refused_kindly(clocked) -> None:
+    bot, _ = clocked
+    stranger = bot.member(5190)
+    for command in ("/duty on", "/alerts", "/listings", "/broadcast"):
+        (answer,) = await stranger.say(command)
+        assert ("/start" in answer.text or "only for community workers" in answer.text), answer.text

@@ -77,9 +77,13 @@ class Dialogue:
                 return StartTarget(organisation, from_link=True)
         return StartTarget(HILLSIDE, unknown_link=bool(argument))
 
-    def _run(self, inbound: Inbound) -> list[str]:
+    def _facts(self, inbound: Inbound) -> Facts:
+        """What the flows may read for this event (a feature's dialogue adds its own facts here)."""
         start = self._start_target(inbound.argument) if isinstance(inbound, Command) else None
-        facts = Facts(self.member, CATALOGUE, CRISIS, self.now, start, INSTRUMENTS)
+        return Facts(self.member, CATALOGUE, CRISIS, self.now, start, INSTRUMENTS)
+
+    def _run(self, inbound: Inbound) -> list[str]:
+        facts = self._facts(inbound)
         outcome = router.handle(inbound, facts, method="test")
         self.outcomes.append(outcome)
         for effect in outcome.effects:

@@ -15,7 +15,7 @@ CATALOGUE = load_catalogue()
 
 def keys_written_in_flows() -> set[str]:
     pattern = re.compile(r'Text\(\s*"([a-z_.0-9]+)"')
-    return {key for path in FLOWS.glob("*.py") for key in pattern.findall(path.read_text())}
+    return {key for path in FLOWS.rglob("*.py") for key in pattern.findall(path.read_text())}
 
 
 def keys_built_in_flows() -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -195,6 +196,7 @@ def test_plan_changes_frequency_time_zone_and_extra_questions() -> None:
     d.tap("Thursday")
     shown = d.tap("Done")[0]
     assert d.member.plan.weekdays == frozenset({0, 3}) and "Monday, Thursday" in shown
+    assert re.search(r"Next check-in: (Monday|Thursday) \d{1,2} [A-Z][a-z]+ at 19:30", shown), shown
 
 
 def test_an_abandoned_check_in_still_goes_to_the_assessment() -> None:

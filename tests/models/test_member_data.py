@@ -70,6 +70,26 @@ async def _alert(uow: UnitOfWork, member_id: int, organisation_id: int, tag: str
     await uow.relay.keep_line(session_id, True, f"line {tag}", NOW)
 
 
+async def _broadcast(uow: UnitOfWork, member_id: int, organisation_id: int, tag: str) -> None:
+    from flows.broadcast_model import AudienceFilter
+
+    await uow.broadcasts.create(organisation_id, member_id, f"news {tag}", None, AudienceFilter(), [member_id], NOW)
+    await uow.broadcast_deliveries.mark_unreachable(member_id, "blocked", NOW)
+
+
+async def _activity_choices(uow: UnitOfWork, member_id: int, organisation_id: int, tag: str) -> None:
+    member = await uow.members.by_id(member_id)
+    await uow.activity_choices.save_preference(member_id, "EH6", ("walking", "music"), NOW)
+    session = NOW + timedelta(days=2)
+    await uow.activity_choices.respond(member_id, f"walk-{tag}", "going", session, NOW)
+    remind_at = session - timedelta(hours=2)
+    reminder = await uow.outbox.enqueue(
+        member_id, member.chat_id, "activity_reminder", f"remind {tag}", [], NOW, not_before=remind_at
+    )
+    await uow.activity_choices.set_reminder(member_id, f"walk-{tag}", reminder, NOW)
+    await uow.activity_choices.respond(member_id, f"lunch-{tag}", "not_for_me", None, NOW)
+
+
 # One seeder per table that refers to a member. A new such table without a seeder fails the suite below.
 SEEDERS: dict[str, Seeder] = {
     "consent_records": _consent,
@@ -85,6 +105,10 @@ SEEDERS: dict[str, Seeder] = {
     "outbox": _alert,
     "relay_sessions": _alert,
     "relay_lines": _alert,
+    "broadcast_deliveries": _broadcast,
+    "unreachable_members": _broadcast,
+    "activity_preferences": _activity_choices,
+    "activity_responses": _activity_choices,
 }
 
 
@@ -94,7 +118,8 @@ async def _seed_member(database: Database, telegram_id: int, tag: str) -> int:
             "hillside", "Hillside", NOW
         )
         member = await uow.members.add(telegram_id, telegram_id, organisation.id, NOW)
-        for seed in dict.fromkeys([_consent, _conversation, _staff, _checkin, _prompt, _alert]):
+        seeders = [_consent, _conversation, _staff, _checkin, _prompt, _alert, _broadcast, _activity_choices]
+        for seed in dict.fromkeys(seeders):
             await seed(uow, member.id, organisation.id, tag)
         await uow.commit()
     return member.id

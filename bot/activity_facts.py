@@ -1,0 +1,58 @@
+"""Load activity facts only for the events that need them, bounded to the organisation, area and coming week."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import MappingProxyType
+
+from flows.activities.cards import WEEK
+from flows.activities.facts import ActivityFacts, MemberChoices, MemberResponse
+from flows.activities.model import Activity
+from flows.activities.needs import Need, needed
+from flows.activities.occurrences import occurrences
+from flows.activities.taxonomy import TaxonomyTerm, bundled_taxonomy
+from flows.inbound import Inbound
+from flows.snapshot import Facts
+from models.unit_of_work import UnitOfWork
+
+
+class ActivityFactsLoader:
+    """Adds `Facts.activities` for /activities, /interests, /listings, their buttons and a finishing check-in."""
+
+    def __init__(self, neighbourhoods: tuple[str, ...] = (), terms: tuple[TaxonomyTerm, ...] | None = None) -> None:
+        """Keep the deployment's neighbourhoods and the taxonomy (read once)."""
+        self._neighbourhoods = neighbourhoods
+        self._terms = terms if terms is not None else bundled_taxonomy().terms
+
+    async def add(self, uow: UnitOfWork, facts: Facts, member_id: int, inbound: Inbound) -> Facts:
+        """Return the facts with what this event needs about activities, or unchanged when it needs nothing."""
+        need = needed(inbound, facts.member.conversation, facts.instruments)
+        if need is Need.MANAGE:
+            staff = facts.staff
+            listings = tuple(await uow.activities.for_organisation(staff.organisation_id)) if staff else ()
+            known = ActivityFacts(activities=listings, terms=self._terms, neighbourhoods=self._neighbourhoods)
+            return replace(facts, activities=known)
+        if need is Need.MEMBER:
+            return replace(facts, activities=await self._member(uow, facts, member_id))
+        return facts
+
+    async def _member(self, uow: UnitOfWork, facts: Facts, member_id: int) -> ActivityFacts:
+        stored = await uow.activity_choices.preference(member_id)
+        choices = MemberChoices(stored.area, frozenset(stored.interests), stored.offered) if stored else MemberChoices()
+        responses = {
+            row.activity_id: MemberResponse(row.activity_id, row.response, row.occurrence_at, row.remind)
+            for row in await uow.activity_choices.responses(member_id)
+        }
+        organisation = facts.member.organisation
+        listings: tuple[Activity, ...] = ()
+        if choices.area is not None and organisation is not None:
+            ids = await uow.activity_choices.activity_ids_near(organisation.id, choices.area)
+            found = await uow.activities.get_many(ids, organisation.id) if ids else []
+            listings = tuple(a for a in found if occurrences(a, facts.now, facts.now + WEEK, limit=1))
+        return ActivityFacts(
+            choices=choices,
+            responses=MappingProxyType(responses),
+            activities=tuple(sorted(listings, key=lambda a: (a.name, a.id))),
+            terms=self._terms,
+            neighbourhoods=self._neighbourhoods,
+        )

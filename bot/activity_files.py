@@ -1,0 +1,117 @@
+"""Import and export activity files (Open Referral UK JSON or CSV): the file edge around the pure readers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.operator import OperatorError
+from flows.activities.oruk_export import ExportOrganisation, service_object
+from flows.activities.oruk_import import parse_document
+from flows.activities.oruk_values import short
+from flows.activities.taxonomy import Taxonomy, bundled_taxonomy
+from flows.texts import Catalogue, load_catalogue
+from models.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger("cairn")
+MAX_FILE_BYTES = 200 * 1024 * 1024
+LONDON = ZoneInfo("Europe/London")
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did, and the plain report lines for the operator."""
+
+    readable: bool
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    conflicts: int = 0
+    lines: tuple[str, ...] = ()
+
+    @property
+    def imported(self) -> int:
+        """Services now held from this file (added, updated or already up to date)."""
+        return self.added + self.updated + self.unchanged
+
+
+def read_text(path: Path) -> str | None:
+    """Read a file as text (UTF-8, a byte order mark allowed, bad bytes replaced); None if it cannot be read."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return path.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError:
+        return None
+
+
+async def import_activities(
+    units: UnitOfWorkFactory, path: Path, slug: str, now: datetime, taxonomy: Taxonomy | None = None
+) -> ImportSummary:
+    """Read a file and add or update its services as the organisation's activities, in one transaction."""
+    content = await asyncio.to_thread(read_text, path)
+    if content is None:
+        return ImportSummary(False, lines=(f"{path.name} cannot be read",))
+    async with units() as uow:
+        organisation = await uow.organisations.by_slug(slug)
+        if organisation is None:
+            raise OperatorError(f"no organisation called {slug!r}")
+        today = now.astimezone(LONDON).date()
+        result = parse_document(content, path.name, organisation.id, taxonomy or bundled_taxonomy(), today)
+        if not result.readable:
+            return ImportSummary(False, lines=result.notes)
+        done = await uow.activities.upsert_many(organisation.id, result.activities, now)
+        await uow.commit()
+    conflicts = tuple(
+        f"service {short(key)}: this id belongs to another organisation's activity, not changed"
+        for key in done.conflicts
+    )
+    log.info(
+        "activities_imported added=%d updated=%d unchanged=%d skipped=%d conflicts=%d",
+        len(done.added),
+        len(done.updated),
+        len(done.unchanged),
+        len(result.skipped),
+        len(done.conflicts),
+    )
+    return ImportSummary(
+        True,
+        len(done.added),
+        len(done.updated),
+        len(done.unchanged),
+        len(result.skipped),
+        len(done.conflicts),
+        (*result.skipped, *conflicts, *result.notes),
+    )
+
+
+def term_labels(catalogue: Catalogue, taxonomy: Taxonomy) -> dict[str, str]:
+    """Interest term ids to their names in the catalogue's language (for exported taxonomy terms)."""
+    return {term.id: catalogue.messages.get(term.label, term.id) for term in taxonomy.terms}
+
+
+async def export_activities(
+    units: UnitOfWorkFactory, path: Path, slug: str, language: str = "en"
+) -> tuple[int, list[str]]:
+    """Write the organisation's activities (defunct ones too) as a JSON list of Open Referral UK services.
+
+    Returns how many were written and warnings about anything the standard could not express.
+    """
+    async with units() as uow:
+        organisation = await uow.organisations.by_slug(slug)
+        if organisation is None:
+            raise OperatorError(f"no organisation called {slug!r}")
+        activities = await uow.activities.for_organisation(organisation.id, include_defunct=True)
+    labels = term_labels(load_catalogue(language), bundled_taxonomy())
+    owner = ExportOrganisation(organisation.slug, organisation.name)
+    warnings: list[str] = []
+    ordered = sorted(activities, key=lambda activity: activity.id)
+    services = [service_object(activity, owner, labels, warnings) for activity in ordered]
+    await asyncio.to_thread(path.write_text, json.dumps(services, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return len(services), warnings

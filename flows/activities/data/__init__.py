@@ -1,0 +1,1 @@
+"""Cairn's activity taxonomy (taxonomy.json), read with flows.activities.taxonomy."""
