@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,8 @@ class LeasedPrompt:
     delivery_id: int
     member_id: int
     chat_id: int
+    attempt: int  # the lease's token: results are written only while the delivery is still on this lease
+    leased_until: datetime
 
 
 class PromptRepository:
@@ -88,20 +90,25 @@ class PromptRepository:
                 continue
             delivery.attempts += 1
             delivery.next_attempt_at = now + LEASE
-            leased.append(LeasedPrompt(delivery.id, delivery.member_id, chat_id))
+            leased.append(
+                LeasedPrompt(delivery.id, delivery.member_id, chat_id, delivery.attempts, delivery.next_attempt_at)
+            )
         await self._session.flush()
         return leased
 
-    async def mark_sent(self, delivery_id: int, now: datetime) -> None:
-        """Record that Telegram accepted the prompt."""
-        await self._session.execute(
-            update(PromptDelivery).where(PromptDelivery.id == delivery_id).values(status="sent", sent_at=now)
+    async def mark_sent(self, prompt: LeasedPrompt, now: datetime) -> bool:
+        """Record that Telegram accepted the prompt; False when the lease had already passed to someone else."""
+        result = await self._session.execute(
+            update(PromptDelivery)
+            .where(_on_lease(prompt), PromptDelivery.status == "pending")
+            .values(status="sent", sent_at=now)
         )
+        return bool(getattr(result, "rowcount", 0))
 
-    async def retry_at(self, delivery_id: int, when: datetime, give_up: bool = False) -> None:
-        """Try again later, or give up (the member blocked the bot)."""
+    async def retry_at(self, prompt: LeasedPrompt, when: datetime, give_up: bool = False) -> None:
+        """Try again later, or give up (the member blocked the bot); only while the lease is still ours."""
         values = {"status": "failed"} if give_up else {"next_attempt_at": when}
-        await self._session.execute(update(PromptDelivery).where(PromptDelivery.id == delivery_id).values(**values))
+        await self._session.execute(update(PromptDelivery).where(_on_lease(prompt)).values(**values))
 
     async def cancel_pending(self, member_id: int) -> None:
         """Cancel prompts not yet sent (withdrawal, /pause, /stop)."""
@@ -110,3 +117,8 @@ class PromptRepository:
             .where(PromptDelivery.member_id == member_id, PromptDelivery.status == "pending")
             .values(status="cancelled")
         )
+
+
+def _on_lease(prompt: LeasedPrompt) -> ColumnElement[bool]:
+    """The delivery row, as long as no later lease has taken it."""
+    return and_(PromptDelivery.id == prompt.delivery_id, PromptDelivery.attempts == prompt.attempt)

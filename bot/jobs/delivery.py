@@ -44,6 +44,8 @@ async def deliver_leased(
 
     async def send_each() -> None:
         while (item := await waiting.get()) is not _DONE:
+            if marker.done():  # marking failed: send nothing more that could not be recorded
+                raise RuntimeError("results can no longer be recorded")
             outcome = await send(item)  # type: ignore[arg-type]
             results.append(outcome)
             await finished.put((item, outcome))
@@ -61,11 +63,11 @@ async def deliver_leased(
 
     marker = asyncio.create_task(mark_in_groups())
     try:
-        async with asyncio.TaskGroup() as group:
-            group.create_task(lease_ahead())
+        async with asyncio.TaskGroup() as senders:
+            senders.create_task(lease_ahead())
             for _ in range(concurrency):
-                group.create_task(send_each())
+                senders.create_task(send_each())
     finally:
-        await finished.put(_DONE)
-        await marker
+        finished.put_nowait(_DONE)
+        await marker  # what was sent is recorded even when sending failed; a marking error surfaces here
     return results

@@ -24,6 +24,8 @@ from models.unit_of_work import UnitOfWorkFactory
 log = logging.getLogger("cairn.jobs.prompts")
 
 NETWORK_RETRY = timedelta(seconds=30)
+LEASE_MARGIN = timedelta(seconds=15)  # a prompt still waiting this close to its lease's end is handed back, not sent
+GIVE_UP = frozenset({"blocked", "failed"})  # "retry", "released" and "expired" go back to pending
 
 
 @dataclass(frozen=True)
@@ -74,15 +76,12 @@ class PromptJob:
             self._lease,
             lambda prompt: self._send(bot, prompt),
             self._mark,
-            ahead=self._batch,
+            ahead=self._batch // 2,
             concurrency=self._concurrency,
         )
         statuses = [status for status, _ in results]
-        totals = (
-            statuses.count("sent"),
-            statuses.count("retry"),
-            len(statuses) - statuses.count("sent") - statuses.count("retry"),
-        )
+        failed = sum(status in GIVE_UP for status in statuses)
+        totals = (statuses.count("sent"), len(statuses) - statuses.count("sent") - failed, failed)
         for result, count in zip(("sent", "retry", "failed"), totals, strict=True):
             METRICS.delivered("prompts", result, count)
         if claimed or any(totals):
@@ -101,22 +100,26 @@ class PromptJob:
         async with self._units() as uow:
             for prompt, (status, retry_at) in done:
                 if status == "sent":
-                    await uow.prompts.mark_sent(prompt.delivery_id, self._clock())
+                    if not await uow.prompts.mark_sent(prompt, self._clock()):
+                        log.warning("prompt_lease_lost")  # sent after the lease ran out: should not happen
+                        continue
                     total, unanswered = await uow.plans.count_prompt(prompt.member_id)
                     if needs_gentle_nudge(total, unanswered):
                         await uow.outbox.enqueue(
                             prompt.member_id, prompt.chat_id, "watch", self._nudge, [], self._clock()
                         )
                         log.info("member_watch_nudged")
-                else:
-                    if status == "blocked":  # nothing Cairn starts goes to them until they write again
-                        await uow.broadcast_deliveries.mark_unreachable(prompt.member_id, "blocked", self._clock())
-                    await uow.prompts.retry_at(prompt.delivery_id, retry_at or self._clock(), give_up=status != "retry")
+                    continue
+                if status == "blocked":  # nothing Cairn starts goes to them until they write again
+                    await uow.broadcast_deliveries.mark_unreachable(prompt.member_id, "blocked", self._clock())
+                await uow.prompts.retry_at(prompt, retry_at or self._clock(), give_up=status in GIVE_UP)
             await uow.commit()
 
     async def _send(self, bot: Bot, prompt: LeasedPrompt) -> tuple[str, datetime | None]:
         if self._stopping():  # shutting down: hand the lease back for another instance or the next start
             return "released", self._clock()
+        if self._clock() >= prompt.leased_until - LEASE_MARGIN:  # waited too long: another instance may have it
+            return "expired", self._clock()
         try:
             await bot.send_message(prompt.chat_id, self._text, reply_markup=self._markup)
         except RetryAfter as error:

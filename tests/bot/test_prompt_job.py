@@ -197,3 +197,65 @@ async def test_a_member_who_blocked_the_bot_is_marked_unreachable_and_gets_no_mo
     second = await job.tick(world.bot)
     assert (second.claimed, second.sent, second.failed) == (2, 1, 0), "the blocked member's prompt is cancelled"
     assert world.prompts_to(other) == 2 and world.prompts_to(blocked) == 0
+
+
+class JumpingClock(Clock):
+    """A clock that leaps forward once, at its n-th reading (a sender that waited far too long)."""
+
+    def __init__(self, now: datetime, leap_at: int, leap: timedelta) -> None:
+        super().__init__(now)
+        self.readings, self.leap_at, self.leap = 0, leap_at, leap
+
+    def __call__(self) -> datetime:
+        self.readings += 1
+        if self.readings == self.leap_at:
+            self.now += self.leap
+        return self.now
+
+
+async def test_a_prompt_whose_lease_ran_out_while_waiting_is_handed_back_and_sent_once(world: World) -> None:
+    (member,) = await world.add_members(1)
+    # readings: 1 the tick, 2 the lease, 3 the send check, which finds the two-minute lease nearly gone
+    clock = JumpingClock(datetime(2026, 1, 15, 10, 0, tzinfo=UTC), leap_at=3, leap=timedelta(seconds=110))
+    job = PromptJob(world.database.units, CATALOGUE, clock, batch=200)
+    first = await job.tick(world.bot)
+    assert (first.sent, first.retried) == (0, 1) and world.prompts_to(member) == 0
+    second = await job.tick(world.bot)
+    assert second.sent == 1 and world.prompts_to(member) == 1
+    async with world.database.units() as uow:
+        (row,) = (await uow.session.execute(select(PromptDelivery.status, PromptDelivery.attempts))).all()
+    assert tuple(row) == ("sent", 2), "handed back once, then leased and sent"
+
+
+async def test_a_result_is_not_written_once_another_lease_has_taken_the_prompt(world: World) -> None:
+    await world.add_members(1)
+    world.clock.now = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+    async with world.database.units() as uow:
+        await uow.prompts.claim_due(world.clock.now, 10, next_due)
+        (first,) = await uow.prompts.lease(world.clock.now, 10)
+        await uow.commit()
+    async with world.database.units() as uow:
+        (second,) = await uow.prompts.lease(world.clock.now + timedelta(minutes=3), 10)  # the first lease ran out
+        await uow.commit()
+    async with world.database.units() as uow:
+        assert not await uow.prompts.mark_sent(first, world.clock.now)
+        await uow.prompts.retry_at(first, world.clock.now, give_up=True)
+        assert await uow.prompts.mark_sent(second, world.clock.now)
+        await uow.commit()
+    async with world.database.units() as uow:
+        statuses = (await uow.session.scalars(select(PromptDelivery.status))).all()
+    assert statuses == ["sent"]
+
+
+async def test_prompts_leased_when_the_bot_starts_stopping_go_back_to_pending_not_failed(world: World) -> None:
+    await world.add_members(3)
+    readings = iter([False, False])  # claim, then lease; every later look says "stopping"
+    job = PromptJob(world.database.units, CATALOGUE, world.clock, batch=200, stopping=lambda: next(readings, True))
+    world.clock.now = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)
+    tick = await job.tick(world.bot)
+    assert tick.sent == 0 and tick.failed == 0
+    async with world.database.units() as uow:
+        statuses = (await uow.session.scalars(select(PromptDelivery.status))).all()
+    assert sorted(statuses) == ["pending"] * 3
+    resumed = await world.job().tick(world.bot)
+    assert resumed.sent == 3
