@@ -20,6 +20,7 @@ from flows.snapshot import Facts
 FLOW = "bc"
 COORDINATOR = "coordinator"
 MAX_CHOICES = 20
+SMALL_GROUP = 5  # audiences and counts under this size are not shown exactly, and narrowed ones not sent to
 MAX_LABEL = 40
 CANCEL = "cancel"
 Data = dict[str, Any]
@@ -136,6 +137,11 @@ def _filter(data: Mapping[str, Any]) -> AudienceFilter:
     return AudienceFilter(data.get("area"), frozenset(data.get("interests", ())))
 
 
+def _too_small(audience: AudienceFilter, count: int) -> bool:
+    """A narrowed audience of a few people could point at someone: news goes to groups of SMALL_GROUP or more."""
+    return (audience.area is not None or bool(audience.interests)) and 0 < count < SMALL_GROUP
+
+
 def _audience(data: Data, facts: Facts) -> Outcome:
     assert facts.broadcast is not None
     profile = facts.broadcast.audience
@@ -174,7 +180,12 @@ def _ask_area(data: Data, facts: Facts) -> Outcome:
     areas = facts.broadcast.audience.areas()[:MAX_CHOICES]
     data["areas"] = [area for area, _ in areas]
     rows: Rows = tuple(
-        (Button(Text("broadcast.choice", {"name": _label(area), "count": n}), button_data(FLOW, "area", str(i))),)
+        (
+            Button(
+                Text("broadcast.choice", {"name": _label(area), "count": shown_count(n)}),
+                button_data(FLOW, "area", str(i)),
+            ),
+        )
         for i, (area, n) in enumerate(areas)
     )
     rows += ((Button(Text("broadcast.any_area"), button_data(FLOW, "area", "any")),), *_cancel_row())
@@ -201,7 +212,7 @@ def _ask_interests(data: Data, facts: Facts) -> Outcome:
             Button(
                 Text(
                     "broadcast.choice_on" if term in chosen else "broadcast.choice",
-                    {"name": _term(term, facts), "count": n},
+                    {"name": _term(term, facts), "count": shown_count(n)},
                 ),
                 button_data(FLOW, "interests", str(i)),
             ),
@@ -237,11 +248,14 @@ def _preview(data: Data, facts: Facts) -> Outcome:
     message = member_message(data["text"], card, facts.broadcast.organisation_name)
     count = facts.broadcast.audience.count(_filter(data))
     rows: list[tuple[Button, ...]] = []
-    if count:
+    small = _too_small(_filter(data), count)
+    if count and not small:
         rows.append((Button(Text("broadcast.button.send"), button_data(FLOW, "preview", "send")),))
     rows.append((Button(Text("broadcast.button.change"), button_data(FLOW, "preview", "change")),))
     rows.extend(_cancel_row())
     summary = Text("broadcast.will_go_to", {"people": _people(count)}) if count else Text("broadcast.nobody")
+    if small:
+        summary = Text("broadcast.too_small", {"size": SMALL_GROUP})
     return Outcome(
         replies=(reply(Text("broadcast.preview_intro")), message, reply(summary, buttons=tuple(rows))),
         effects=(_save("preview", data),),
@@ -265,8 +279,8 @@ def _on_preview(choice: str, data: Data, facts: Facts) -> Outcome | None:
         return None
     audience = _filter(data)
     count = facts.broadcast.audience.count(audience)
-    if not count:
-        return Outcome(notice=Text("broadcast.nobody"))
+    if not count or _too_small(audience, count):
+        return Outcome(notice=Text("broadcast.nobody" if not count else "broadcast.too_small", {"size": SMALL_GROUP}))
     card = ActivityCard.from_dict(data["card"]) if data.get("card") else None
     return Outcome(
         replies=(reply(Text("broadcast.queued", {"people": _people(count)})),),
@@ -306,8 +320,15 @@ def _index(choice: str, offered: list[Any]) -> int | None:
 
 
 def people(count: int) -> Text:
-    """Say how many people, in words: "1 person", "2,000 people"."""
-    return Text("broadcast.people_one") if count == 1 else Text("broadcast.people", {"count": f"{count:,}"})
+    """Say how many people, in words: "2,000 people"; under SMALL_GROUP, only "fewer than 5 people"."""
+    if 0 < count < SMALL_GROUP:
+        return Text("broadcast.people_few", {"size": SMALL_GROUP})
+    return Text("broadcast.people", {"count": f"{count:,}"})
+
+
+def shown_count(count: int) -> Text | str:
+    """A count on a choice button, with the same small-number suppression."""
+    return Text("broadcast.count_few", {"size": SMALL_GROUP}) if 0 < count < SMALL_GROUP else f"{count:,}"
 
 
 _people = people

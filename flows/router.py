@@ -117,10 +117,12 @@ def _on_text(text: str, facts: Facts) -> Outcome:
         return relay.on_text(text, facts)  # a volunteer's words to a member are not read as their own crisis
     if position is not None and position.flow == staff.ALERT_FLOW:
         return staff.on_note_text(text, facts)
-    if position is not None and position.flow == activity_manage.FLOW and activity_manage.is_coordinator(facts):
-        return activity_manage.on_text(text, facts)  # a listing's words are not read as the coordinator's own crisis
-    if position is not None and position.flow == broadcast.FLOW and facts.staff is not None:
-        return broadcast.on_text(text, facts)  # a coordinator's news is not read as their own crisis
+    if _writing_for_others(facts):  # a listing or news is not read as the coordinator's own crisis, but signposted
+        written = activity_manage.on_text(text, facts) if position.flow == activity_manage.FLOW else None
+        written = written or broadcast.on_text(text, facts)
+        if crisis.on_language(facts) is None:
+            return written
+        return written.then(Outcome(replies=(reply(Text("staff.own_words_signpost")),)))
     urgent = crisis.on_language(facts)
     if in_relay:
         passed_on = relay.on_text(text, facts)  # the volunteer sees it too
@@ -143,6 +145,19 @@ def _on_text(text: str, facts: Facts) -> Outcome:
         return activity_listing.on_text(text, facts)
     if position is not None and position.flow == activity_manage.FLOW:
         return activity_manage.on_text(text, facts)
+    if position is not None and position.flow == broadcast.FLOW:
+        return broadcast.on_text(text, facts)
     if position is not None:
         return Outcome(replies=(reply(Text("buttons.please_use_above")),))
     return Outcome(replies=(reply(Text("text.unrecognised")),))
+
+
+# Steps where a coordinator types words meant for members (a listing's name, description or place; a broadcast).
+WRITING_FOR_OTHERS = {activity_manage.FLOW: frozenset({"name", "desc", "place"}), broadcast.FLOW: frozenset({"text"})}
+
+
+def _writing_for_others(facts: Facts) -> bool:
+    position = facts.member.conversation
+    if position is None or position.step not in WRITING_FOR_OTHERS.get(position.flow, frozenset()):
+        return False
+    return facts.staff is not None and (position.flow != activity_manage.FLOW or activity_manage.is_coordinator(facts))

@@ -57,7 +57,8 @@ def news_audience(organisation_id: int) -> Select[int, str | None, str]:
     """Members of an organisation whose latest NEWS record says given, active, reachable, with area and interests."""
     latest = (
         select(ConsentRecord.member_id.label("member_id"), func.max(ConsentRecord.id).label("last_id"))
-        .where(ConsentRecord.scope == "news")
+        .join(Member, Member.id == ConsentRecord.member_id)
+        .where(ConsentRecord.scope == "news", Member.organisation_id == organisation_id)
         .group_by(ConsentRecord.member_id)
         .subquery()
     )

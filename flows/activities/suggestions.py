@@ -86,7 +86,7 @@ def suggest(known: ActivityFacts, organisation_id: int, moment: Moment, now: dat
 
 
 def after_checkin(summary: CheckInSummary, tier: RiskTier, facts: Facts) -> Outcome:
-    """The suggestions message after a completed check-in; nothing at all after an URGENT assessment."""
+    """The suggestions after a completed check-in: none after URGENT, only a quiet button after CONCERN."""
     known = facts.activities
     organisation = facts.member.organisation
     if tier >= RiskTier.URGENT or known is None or organisation is None or not summary.completed:
@@ -102,6 +102,9 @@ def after_checkin(summary: CheckInSummary, tier: RiskTier, facts: Facts) -> Outc
     found = suggest(known, organisation.id, moment_of(summary), facts.now)
     if not found:
         return Outcome()
+    if tier >= RiskTier.CONCERN:  # beside the offer of help, ideas wait behind one quiet button
+        later = ((Button(Text("activities.suggest.later_button"), button_data(FLOW, "page", "0")),),)
+        return Outcome(replies=(reply(Text("activities.suggest.later"), buttons=later),))
     lines = tuple(
         Text(
             "activities.suggest.line",

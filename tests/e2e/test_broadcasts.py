@@ -126,6 +126,7 @@ async def test_a_broadcast_to_3000_members_under_limits_and_429s_reaches_each_on
     assert "Sent 3,000 · failed 0 · left 0\nDone." in await progress_when_done(coordinator)
     stats = bot.sandbox.stats
     assert stats.too_many_requests_injected > 0, "the sandbox injected 429s on the way"
+    assert stats.too_many_requests_limited == 0, "our own sending never went over the limits"
     print(
         f"broadcast 3,000 ({getattr(bot, 'backend', '')}): {seconds:.1f} s, "
         f"429 injected {stats.too_many_requests_injected}, over the limits {stats.too_many_requests_limited}"

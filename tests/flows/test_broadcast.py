@@ -15,19 +15,20 @@ from flows.broadcast_model import (
 )
 from flows.consent import ConsentAction, ConsentScope, ConsentState
 from flows.inbound import ButtonPress, Command, Inbound, TextMessage
-from flows.outcome import Audit, EndConversation, Outcome, RecordConsent
+from flows.outcome import Audit, EndConversation, Outcome, RaiseAlert, RecordConsent
 from flows.risk import LanguageSignal, RiskTier
 from flows.snapshot import Facts, MemberSnapshot, StaffInfo
 from tests.flows.dialogue import CATALOGUE, CRISIS, HILLSIDE, INSTRUMENTS, Dialogue
 
 ONBOARDED = ConsentState(store=True, share_flags=False, news=True)
 EVERYONE = (
-    # (area, interests) of each member who asked for news
-    ("EH6", frozenset({"walking", "art"})),
-    ("EH6", frozenset({"walking"})),
-    ("EH6", frozenset()),
-    ("EH7", frozenset({"art"})),
-    (None, frozenset({"walking"})),
+    # (area, interests) of each member who asked for news: five of each, and two in EH8
+    *[("EH6", frozenset({"walking", "art"}))] * 5,
+    *[("EH6", frozenset({"walking"}))] * 5,
+    *[("EH6", frozenset())] * 5,
+    *[("EH7", frozenset({"art"}))] * 5,
+    *[(None, frozenset({"walking"}))] * 5,
+    *[("EH8", frozenset({"art"}))] * 2,
 )
 CARDS = (
     ActivityCard("svc-walk", "Leith walking group", "Tuesday 2 December, 10:00", "Leith Links, EH6 7QA", "Free"),
@@ -88,17 +89,17 @@ def test_a_coordinator_writes_attaches_a_card_filters_previews_and_sends() -> No
     assert "activity card" in card_question
     assert set(talk.last_buttons) >= {"📍 Leith walking group", "📍 Art club", "No card"}
     (audience,) = talk.tap("Leith walking group")
-    assert "5 people" in audience and "Any area" in audience
+    assert "27 people" in audience and "Any area" in audience
     talk.tap("Choose an area")
-    assert set(talk.last_buttons) >= {"EH6 (3)", "EH7 (1)", "Any area"}
-    (audience,) = talk.tap("EH6 (3)")
-    assert "3 people" in audience and "EH6" in audience
+    assert set(talk.last_buttons) >= {"EH6 (15)", "EH7 (5)", "EH8 (fewer than 5)", "Any area"}
+    (audience,) = talk.tap("EH6 (15)")
+    assert "15 people" in audience and "EH6" in audience
     talk.tap("Choose interests")
-    assert set(talk.last_buttons) >= {"Walking (2)", "art (1)"}
-    talk.tap("Walking (2)")
-    assert "✓ Walking (2)" in talk.last_buttons
+    assert set(talk.last_buttons) >= {"Walking (10)", "art (5)"}
+    talk.tap("Walking (10)")
+    assert "✓ Walking (10)" in talk.last_buttons
     (audience,) = talk.tap("Done")
-    assert "2 people" in audience and "Interests: Walking" in audience
+    assert "10 people" in audience and "Interests: Walking" in audience
     intro, shown, summary = talk.tap("Preview")
     assert "exactly what members will see" in intro
     assert shown.startswith("Walk with us on Tuesday!")
@@ -106,9 +107,9 @@ def test_a_coordinator_writes_attaches_a_card_filters_previews_and_sends() -> No
     assert "News from Hillside Community Hub" in shown
     preview = talk.last.replies[1]
     assert [[b.data for b in row] for row in preview.buttons] == [[STOP_DATA]]
-    assert summary == "This will go to 2 people."
+    assert summary == "This will go to 10 people."
     (queued,) = talk.tap("Send")
-    assert "on its way to 2 people" in queued
+    assert "on its way to 10 people" in queued
     (created,) = effects_of(talk.last, CreateBroadcast)
     assert created == CreateBroadcast(
         "Walk with us on Tuesday!", CARDS[0], AudienceFilter("EH6", frozenset({"walking"}))
@@ -121,9 +122,9 @@ def test_without_activities_the_card_step_is_skipped_and_no_filter_reaches_every
     talk = StaffDialogue(cards=())
     talk.say("/broadcast")
     (audience,) = talk.say("Lunch club is back")
-    assert "5 people who asked for news" in audience
+    assert "27 people who asked for news" in audience
     _, shown, summary = talk.tap("Preview")
-    assert "🗓" not in shown and summary == "This will go to 5 people."
+    assert "🗓" not in shown and summary == "This will go to 27 people."
     talk.tap("Send")
     (created,) = effects_of(talk.last, CreateBroadcast)
     assert created == CreateBroadcast("Lunch club is back", None, AudienceFilter())
@@ -173,7 +174,7 @@ def test_change_the_message_or_the_audience_from_the_preview_then_cancel() -> No
     talk.tap("Choose an area")
     talk.tap("EH7")
     _, _, summary = talk.tap("Preview")
-    assert summary == "This will go to 1 person."
+    assert summary == "This will go to 5 people."
     (cancelled,) = talk.tap("Cancel")
     assert cancelled == "OK, nothing was sent."
     assert effects_of(talk.last, EndConversation) and not effects_of(talk.last, CreateBroadcast)
@@ -185,6 +186,19 @@ def test_a_message_too_long_is_refused_with_its_length_and_the_flow_waits() -> N
     (warning,) = talk.say("x" * (MAX_TEXT + 1))
     assert "3,001 characters" in warning and "3,000" in warning
     assert talk.member.conversation is not None and talk.member.conversation.step == "text"
+
+
+def test_a_narrowed_audience_of_a_few_people_is_not_counted_exactly_nor_sent_to() -> None:
+    talk = StaffDialogue(cards=())
+    talk.say("/broadcast")
+    talk.say("Art club is back")
+    talk.tap("Choose an area")
+    (audience,) = talk.tap("EH8 (fewer than 5)")
+    assert "fewer than 5 people" in audience and "2 people" not in audience
+    _, _, summary = talk.tap("Preview")
+    assert "groups of 5 or more" in summary and "Send" not in talk.last_buttons
+    (refused,) = talk.press("bc:preview:send")  # a forged or stale Send is refused the same way
+    assert "groups of 5 or more" in refused and not effects_of(talk.last, CreateBroadcast)
 
 
 def test_nobody_in_the_audience_means_no_send_button() -> None:
@@ -199,8 +213,20 @@ def test_a_coordinators_news_is_not_read_as_their_own_crisis() -> None:
     urgent = (LanguageSignal(RiskTier.URGENT, "lexicon", "words of intent"),)
     talk = StaffDialogue(cards=(), language=urgent)
     talk.say("/broadcast")
-    (audience,) = talk.say("Suicide prevention training on Monday")
+    audience, signpost = talk.say("Suicide prevention training on Monday")
     assert "people who asked for news" in audience and "116 123" not in audience
+    assert "If those words are about you" in signpost and "/help" in signpost
+    assert not effects_of(talk.last, RaiseAlert)
+
+
+def test_a_coordinators_own_crisis_words_away_from_the_message_step_get_the_crisis_reply() -> None:
+    urgent = (LanguageSignal(RiskTier.URGENT, "lexicon", "words of intent"),)
+    talk = StaffDialogue(cards=(), language=urgent)
+    talk.say("/broadcast")
+    talk.say("Lunch club is back on Friday")
+    talk.tap("Preview")
+    replies = talk.say("I want to end my life tonight")
+    assert any("116 123" in text for text in replies), replies
 
 
 def test_stop_these_messages_withdraws_news_at_once_and_is_kind_about_it() -> None:
@@ -218,13 +244,13 @@ def test_stop_these_messages_withdraws_news_at_once_and_is_kind_about_it() -> No
 
 def test_audience_counts_follow_area_and_interest_filters() -> None:
     profile = AudienceProfile.from_members(EVERYONE)
-    assert profile.count() == 5
-    assert profile.count(AudienceFilter("EH6")) == 3
-    assert profile.count(AudienceFilter(None, frozenset({"walking"}))) == 3
-    assert profile.count(AudienceFilter("EH6", frozenset({"walking", "art"}))) == 2
+    assert profile.count() == 27
+    assert profile.count(AudienceFilter("EH6")) == 15
+    assert profile.count(AudienceFilter(None, frozenset({"walking"}))) == 15
+    assert profile.count(AudienceFilter("EH6", frozenset({"walking", "art"}))) == 10
     assert profile.count(AudienceFilter("EH9")) == 0
-    assert profile.areas() == [("EH6", 3), ("EH7", 1)]
-    assert profile.interests("EH6") == [("walking", 2), ("art", 1)]
+    assert profile.areas() == [("EH6", 15), ("EH7", 5), ("EH8", 2)]
+    assert profile.interests("EH6") == [("walking", 10), ("art", 5)]
 
 
 def test_the_preview_is_exactly_what_members_get() -> None:

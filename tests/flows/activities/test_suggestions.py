@@ -195,7 +195,18 @@ def test_nothing_is_suggested_after_an_urgent_assessment() -> None:
     assert "116 123" in text and "Something near you" not in text and "Community Lunch" not in text
     facts = Facts(d.member, CATALOGUE, CRISIS, NOW, activities=known("EH6"))
     assert after_checkin(_summary(mood=1), RiskTier.URGENT, facts).replies == ()
-    assert after_checkin(_summary(mood=1), RiskTier.CONCERN, facts).replies != ()
+
+
+def test_after_a_concern_ideas_wait_behind_one_quiet_button_below_the_offer_of_help() -> None:
+    d = _checkin_dialogue()
+    d.member = replace(d.member, recent_moods=(1, 1))  # a third very low mood in a row is a concern
+    d.say("/checkin")
+    d.tap("Very low")
+    *before, last = d.tap("Skip")
+    assert "Something near you" not in " ".join([*before, last]) and "Community Lunch" not in last
+    assert "When you feel like it" in last and set(d.last_buttons) == {"See what's on"}
+    listing = d.tap("See what's on")
+    assert any("Community Lunch" in text for text in listing)
 
 
 def test_no_suggestion_inside_a_crisis_reply_to_urgent_words_during_a_check_in() -> None:
