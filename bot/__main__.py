@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     webhook.add_argument("action", choices=("set", "info", "delete", "secret"))
     webhook.add_argument("--drop-pending", action="store_true", help="delete: also drop updates Telegram holds")
     sub.add_parser("migrate", help="apply database migrations to DATABASE_URL")
+    copy = sub.add_parser("copy-db", help="copy every table into an empty database (e.g. SQLite to PostgreSQL)")
+    copy.add_argument("source", help="the database to copy from, e.g. sqlite+aiosqlite:///var/cairn.db")
+    copy.add_argument("target", help="an empty database, e.g. postgresql+asyncpg://cairn:secret@db/cairn")
     sub.add_parser("rotate-keys", help="re-encrypt stored text with the newest key in CAIRN_DATA_KEYS")
     sub.add_parser("generate-key", help="print a new data key for CAIRN_DATA_KEYS")
     sub.add_parser(
@@ -75,6 +78,10 @@ def _run(args: argparse.Namespace) -> int:
             return asyncio.run(webhook_command(args.action, args.drop_pending))
         case "migrate":
             return asyncio.run(commands.migrate())
+        case "copy-db":
+            from bot.copy_db import copy_db
+
+            return asyncio.run(copy_db(args.source, args.target))
         case "rotate-keys":
             return asyncio.run(commands.rotate())
         case "generate-key":

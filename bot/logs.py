@@ -9,7 +9,7 @@ from collections.abc import Iterable
 QUIET_LOGGERS = {
     "httpx": logging.WARNING,  # request lines carry the bot token in the URL
     "httpcore": logging.WARNING,
-    "telegram": logging.INFO,  # telegram.ext logs whole updates (with member text) at DEBUG
+    "telegram": logging.WARNING,  # telegram.ext logs whole updates (with member text) at DEBUG; INFO adds nothing
     "apscheduler": logging.ERROR,  # "skipped: maximum number of running instances" is expected, not news
     "aiohttp.access": logging.WARNING,
     "sqlalchemy": logging.WARNING,

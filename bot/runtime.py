@@ -21,6 +21,8 @@ from bot.jobs.alerts import AlertJob
 from bot.jobs.broadcasts import BroadcastJob
 from bot.jobs.outbox import OutboxJob
 from bot.jobs.prompts import PromptJob
+from bot.jobs.retention import INTERVAL_SECONDS as RETENTION_INTERVAL_SECONDS
+from bot.jobs.retention import RetentionJob
 from bot.jobs.safeguarding import Safeguarding
 from bot.lifecycle import Stopping, finish_within
 from bot.logs import where
@@ -173,6 +175,14 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
             interval=settings.tick_seconds,
             first=1.5,
             name="broadcasts",
+            job_kwargs=options,
+        )
+        retention = RetentionJob(units, settings.retention, clock, stopping=stopping.is_set)
+        application.job_queue.run_repeating(
+            _tick("retention", retention.tick),
+            interval=RETENTION_INTERVAL_SECONDS,
+            first=30.0,
+            name="retention",
             job_kwargs=options,
         )
     inbox = None

@@ -67,6 +67,9 @@ class Settings:
             concurrency = int(env.get("CAIRN_MAX_CONCURRENT_UPDATES", "64"))
         except ValueError as error:
             raise SettingsError("CAIRN_MAX_CONCURRENT_UPDATES must be a whole number") from error
+        log_level = env.get("CAIRN_LOG_LEVEL", cls.log_level).upper()
+        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingsError("CAIRN_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         log_format = env.get("CAIRN_LOG_FORMAT", "text")
         if log_format not in ("text", "json"):
             raise SettingsError("CAIRN_LOG_FORMAT must be 'text' or 'json'")
@@ -80,7 +83,7 @@ class Settings:
             default_organisation_name=env.get("CAIRN_DEFAULT_ORGANISATION_NAME", cls.default_organisation_name),
             region=env.get("CAIRN_REGION", cls.region),
             language=env.get("CAIRN_LANGUAGE", cls.language),
-            log_level=env.get("CAIRN_LOG_LEVEL", cls.log_level).upper(),
+            log_level=log_level,
             log_format=log_format,
             data_dir=Path(env.get("CAIRN_DATA_DIR", "var")),
             max_concurrent_updates=concurrency,

@@ -22,6 +22,7 @@ import httpx
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.metrics import METRICS
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.render import MAX_TEXT, keyboard
 from bot.telegram.sending import retry_seconds
@@ -116,6 +117,9 @@ class BroadcastJob:
             totals[Result.UNCERTAIN],
             expired,
         )
+        METRICS.delivered("broadcasts", "sent", tick.sent)
+        METRICS.delivered("broadcasts", "retry", tick.retried)
+        METRICS.delivered("broadcasts", "failed", tick.failed + tick.unreachable + tick.uncertain)
         if any(totals.values()):
             log.info(
                 "broadcast_tick sent=%d retried=%d failed=%d unreachable=%d uncertain=%d",

@@ -1,0 +1,162 @@
+"""Prometheus metrics for /metrics: counters bumped as work happens, gauges read from the database at scrape time.
+
+Every label value comes from a fixed list in this module (kinds, jobs, results), never from an update, so no
+label can carry a member id, a chat id or text.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from typing import Any
+
+import prometheus_client
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
+from sqlalchemy import func, select
+from telegram import Update
+
+from models.inbox_tables import InboxUpdate
+from models.tables import Alert, OutboxMessage
+from models.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger("cairn.metrics")
+
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series
+
+UPDATE_KINDS = ("message", "callback", "command", "other")
+DELIVERY_JOBS = ("prompts", "outbox", "broadcasts")
+DELIVERY_RESULTS = ("sent", "retry", "failed")
+WEBHOOK_RESULTS = ("accepted", "duplicate", "refused", "invalid")
+TICKING_JOBS = ("safeguarding", "prompts", "broadcasts", "retention", "inbox")
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def update_kind(update: object) -> str:
+    """Classify an update for the `kind` label: message, callback, command or other."""
+    if not isinstance(update, Update):
+        return "other"
+    if update.callback_query is not None:
+        return "callback"
+    message = update.message
+    if message is not None and message.text is not None:
+        return "command" if message.text.startswith("/") else "message"
+    return "message" if message is not None else "other"
+
+
+def _known(value: str, allowed: Iterable[str], fallback: str = "other") -> str:
+    return value if value in allowed else fallback
+
+
+class Metrics:
+    """One process's metrics, in their own registry."""
+
+    def __init__(self) -> None:
+        """Create every metric and every label combination at zero, so each series exists from the start."""
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self.updates = Counter("cairn_updates_handled", "Updates handled, by kind.", ["kind"], registry=registry)
+        self.latency = Histogram(
+            "cairn_update_handling_seconds",
+            "Time to handle one update, from the start of handling to the last reply sent.",
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.deliveries = Counter(
+            "cairn_deliveries",
+            "Messages the jobs tried to send, by job and result.",
+            ["job", "result"],
+            registry=registry,
+        )
+        self.webhook = Counter("cairn_webhook_requests", "Webhook requests, by result.", ["result"], registry=registry)
+        self.alerts_open = Gauge("cairn_alerts_open", "Alerts open (not claimed or resolved).", registry=registry)
+        self.alerts_escalated = Gauge("cairn_alerts_escalated", "Open alerts that were escalated.", registry=registry)
+        self.outbox_depth = Gauge("cairn_outbox_depth", "Outbox messages waiting to be sent.", registry=registry)
+        self.inbox_depth = Gauge("cairn_inbox_depth", "Webhook updates stored and not yet handled.", registry=registry)
+        self.job_lag = Gauge(
+            "cairn_job_lag_seconds", "Seconds since each job's tick last finished.", ["job"], registry=registry
+        )
+        self.telegram_age = Gauge(
+            "cairn_telegram_last_answer_age_seconds",
+            "Seconds since the Bot API last answered a request (-1: not yet).",
+            registry=registry,
+        )
+        ProcessCollector(registry=registry)
+        for kind in UPDATE_KINDS:
+            self.updates.labels(kind=kind)
+            self.latency.labels(kind=kind)
+        for job in DELIVERY_JOBS:
+            for result in DELIVERY_RESULTS:
+                self.deliveries.labels(job=job, result=result)
+        for result in WEBHOOK_RESULTS:
+            self.webhook.labels(result=result)
+        self._started = time.monotonic()
+        self._ticked: dict[str, float] = {}
+        self._telegram_answered: float | None = None
+
+    def handled(self, kind: str, seconds: float) -> None:
+        """Count one handled update and its handling time."""
+        kind = _known(kind, UPDATE_KINDS)
+        self.updates.labels(kind=kind).inc()
+        self.latency.labels(kind=kind).observe(seconds)
+
+    def delivered(self, job: str, result: str, count: int = 1) -> None:
+        """Count sends of a job (prompts, outbox, broadcasts) by result (sent, retry, failed)."""
+        if job in DELIVERY_JOBS and result in DELIVERY_RESULTS and count:
+            self.deliveries.labels(job=job, result=result).inc(count)
+
+    def webhook_request(self, result: str) -> None:
+        """Count a webhook request by result (accepted, duplicate, refused, invalid)."""
+        self.webhook.labels(result=_known(result, WEBHOOK_RESULTS, "invalid")).inc()
+
+    def ticked(self, job: str) -> None:
+        """Note that a job's tick just finished."""
+        self._ticked[_known(job, TICKING_JOBS)] = time.monotonic()
+
+    def telegram_answered(self) -> None:
+        """Note that the Bot API just answered a request."""
+        self._telegram_answered = time.monotonic()
+
+    def telegram_answer_age(self) -> float | None:
+        """Seconds since the Bot API last answered, or None if it never did."""
+        return None if self._telegram_answered is None else time.monotonic() - self._telegram_answered
+
+    async def render(self, units: UnitOfWorkFactory | None) -> bytes:
+        """Read the database gauges (a few COUNT queries) and return the text exposition format."""
+        if units is not None:
+            try:
+                await self._read_database(units)
+            except Exception as error:  # the scrape still answers; /readyz says the database is away
+                log.warning("metrics_database_unavailable error=%s", type(error).__name__)
+        now = time.monotonic()
+        for job, at in self._ticked.items():
+            self.job_lag.labels(job=job).set(now - at)
+        age = self.telegram_answer_age()
+        self.telegram_age.set(-1 if age is None else age)
+        return generate_latest(self.registry)
+
+    async def _read_database(self, units: UnitOfWorkFactory) -> None:
+        async with units() as uow:
+            count = uow.session.scalar
+            self.alerts_open.set(await count(select(func.count()).where(Alert.status.in_(("open", "escalated")))) or 0)
+            self.alerts_escalated.set(await count(select(func.count()).where(Alert.status == "escalated")) or 0)
+            self.outbox_depth.set(await count(select(func.count()).where(OutboxMessage.status == "pending")) or 0)
+            self.inbox_depth.set(await count(select(func.count()).select_from(InboxUpdate)) or 0)
+
+
+METRICS = Metrics()
+"""The process's metrics: jobs call METRICS.delivered(...), the runtime METRICS.ticked(...)."""
+
+
+def timed(handle: Callable[[Any, Any], Awaitable[None]]) -> Callable[[Any, Any], Coroutine[Any, Any, None]]:
+    """Wrap the update handler so each update is counted by kind and timed."""
+
+    async def run(update: Any, context: Any) -> None:
+        started = time.perf_counter()
+        try:
+            await handle(update, context)
+        finally:
+            METRICS.handled(update_kind(update), time.perf_counter() - started)
+
+    return run

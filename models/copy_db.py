@@ -1,0 +1,82 @@
+"""Copy every table from one database to another (SQLite -> PostgreSQL), in foreign-key order, in batches.
+
+The target must be empty (migrated to the same schema, nothing in it). Ciphertext is copied as it is: the same
+CAIRN_DATA_KEYS read it afterwards. Row counts are compared table by table at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from models.base import Base
+from models.migrate import is_up_to_date, upgrade_to_head
+
+BATCH = 1000
+
+
+class CopyError(RuntimeError):
+    """The copy cannot start (or did not verify)."""
+
+
+async def _count(engine: AsyncEngine, table: Table) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def _copy_table(source: AsyncEngine, target: AsyncEngine, table: Table) -> int:
+    """Copy one table in primary-key order, a batch at a time (keyset paging on a one-column key)."""
+    key = list(table.primary_key.columns)
+    copied, last = 0, None
+    while True:
+        query = select(table).order_by(*key).limit(BATCH)
+        if len(key) == 1 and last is not None:
+            query = query.where(key[0] > last)
+        elif len(key) > 1:
+            query = query.offset(copied)
+        async with source.connect() as reading:
+            rows = [dict(row) for row in (await reading.execute(query)).mappings().all()]
+        if rows:
+            async with target.begin() as writing:
+                await writing.execute(insert(table), rows)
+            last = rows[-1][key[0].name]
+        copied += len(rows)
+        if len(rows) < BATCH:
+            return copied
+
+
+async def _reset_sequences(target: AsyncEngine, table: Table) -> None:
+    """On PostgreSQL, move each serial id's sequence past the copied ids, so new rows get fresh ids."""
+    if target.dialect.name != "postgresql":
+        return
+    for column in table.primary_key.columns:
+        async with target.begin() as connection:
+            sequence = await connection.scalar(select(func.pg_get_serial_sequence(table.name, column.name)))
+            if sequence:
+                highest = await connection.scalar(select(func.max(column)))
+                await connection.execute(select(func.setval(sequence, (highest or 0) + 1, False)))
+
+
+async def copy_database(
+    source: AsyncEngine, target: AsyncEngine, report: Callable[[str, int], None] = lambda name, count: None
+) -> dict[str, int]:
+    """Copy every table; refuse a source that is not up to date or a target that is not empty."""
+    if not await is_up_to_date(source):
+        raise CopyError("the source database is not at the newest schema: run `python -m bot migrate` on it first")
+    await upgrade_to_head(target)
+    tables = Base.metadata.sorted_tables
+    for table in tables:
+        if await _count(target, table):
+            raise CopyError(f"the target database is not empty (table {table.name} has rows); use an empty one")
+    copied: dict[str, int] = {}
+    for table in tables:
+        copied[table.name] = await _copy_table(source, target, table)
+        await _reset_sequences(target, table)
+        report(table.name, copied[table.name])
+    for table in tables:
+        expected, found = await _count(source, table), await _count(target, table)
+        if expected != found:
+            raise CopyError(f"table {table.name}: {expected} rows in the source, {found} in the target")
+    return copied

@@ -1,0 +1,160 @@
+"""Retention: each kind goes after its period, younger rows stay, and a second run changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.jobs.retention import RetentionJob
+from bot.retention_settings import RetentionPeriods, env_name
+from bot.settings import Settings
+from models.tables import (
+    Alert,
+    AuditEvent,
+    CheckIn,
+    CheckInAnswer,
+    InstrumentScore,
+    OutboxMessage,
+    ProcessedUpdate,
+    PromptDelivery,
+    RelayLine,
+    RelaySession,
+)
+from tests.bot.test_prompt_job import Clock
+from tests.conftest import NOW, Database
+
+PERIODS = RetentionPeriods()
+COUNTED = (
+    ProcessedUpdate,
+    OutboxMessage,
+    PromptDelivery,
+    CheckIn,
+    CheckInAnswer,
+    InstrumentScore,
+    RelayLine,
+    AuditEvent,
+)
+
+
+def ago(days: int, extra: timedelta) -> object:
+    return NOW - timedelta(days=days) + extra
+
+
+async def seed(database: Database) -> None:
+    """For every kind, one row just past its period and one just inside it."""
+    old, young = -timedelta(hours=1), timedelta(hours=1)
+    async with database.units() as uow:
+        organisation = await uow.organisations.add("hillside", "Hillside", NOW)
+        member = await uow.members.add(501, 501, organisation.id, NOW)
+        session = uow.session
+        for index, age in enumerate((old, young)):
+            session.add(ProcessedUpdate(update_id=index + 1, processed_at=ago(PERIODS.processed_updates, age)))
+            when = ago(PERIODS.outbox, age)
+            session.add(OutboxMessage(chat_id=501, recipient_member_id=member.id, kind="reply", payload_encrypted=b"x",
+                                      status="sent", next_attempt_at=when, created_at=when, sent_at=when))  # fmt: skip
+            due = ago(PERIODS.prompt_deliveries, age)
+            session.add(PromptDelivery(member_id=member.id, due_at=due, status="sent", next_attempt_at=due))
+            started = ago(PERIODS.checkins, age)
+            checkin = CheckIn(member_id=member.id, local_day="2024-01-01", status="completed", started_at=started)
+            session.add(checkin)
+            await session.flush()
+            session.add(CheckInAnswer(checkin_id=checkin.id, item_id="mood", value=3, answered_at=started))
+            session.add(InstrumentScore(checkin_id=checkin.id, instrument_id="who5", scored_at=started))
+            resolved = ago(PERIODS.alert_notes, age)
+            alert = Alert(member_id=member.id, organisation_id=organisation.id, tier="concern", share_level="flag_only",
+                          reasons_encrypted=b"r", status="resolved", created_at=resolved, resolved_at=resolved,
+                          note_encrypted=b"note")  # fmt: skip
+            session.add(alert)
+            await session.flush()
+            relay = RelaySession(alert_id=alert.id, member_id=member.id, opened_at=resolved)
+            session.add(relay)
+            await session.flush()
+            session.add(RelayLine(session_id=relay.id, from_member=True, text_encrypted=b"t",
+                                  sent_at=ago(PERIODS.relay_transcripts, age)))  # fmt: skip
+            session.add(AuditEvent(at=ago(PERIODS.audit_events, age), action="seen", object_type="alert"))
+        # an old message of an alert still open stays: its "claimed by" edit may still be needed
+        open_alert = Alert(member_id=member.id, organisation_id=organisation.id, tier="urgent", share_level="flag_only",
+                           reasons_encrypted=b"r", status="open", created_at=NOW)  # fmt: skip
+        session.add(open_alert)
+        await session.flush()
+        long_ago = NOW - timedelta(days=400)
+        session.add(OutboxMessage(chat_id=502, kind="alert", alert_id=open_alert.id, payload_encrypted=b"x",
+                                  status="sent", next_attempt_at=long_ago, created_at=long_ago))  # fmt: skip
+        session.add(OutboxMessage(chat_id=501, kind="reply", payload_encrypted=b"x", status="pending",
+                                  next_attempt_at=long_ago, created_at=long_ago))  # fmt: skip
+        await uow.commit()
+
+
+async def counts(database: Database) -> dict[str, int]:
+    async with database.units() as uow:
+        found = {
+            table.__tablename__: int(await uow.session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in COUNTED
+        }
+        found["alert_notes"] = int(
+            await uow.session.scalar(select(func.count()).where(Alert.note_encrypted.is_not(None))) or 0
+        )
+    return found
+
+
+async def test_old_rows_go_young_rows_stay_and_a_second_run_changes_nothing(database: Database) -> None:
+    await seed(database)
+    job = RetentionJob(database.units, PERIODS, Clock(NOW))
+    first = await job.tick()
+    assert first == {
+        "processed_updates": 1,
+        "outbox": 1,
+        "prompt_deliveries": 1,
+        "checkins": 1,
+        "alert_notes": 1,
+        "relay_transcripts": 1,
+        "audit_events": 1,
+    }
+    after = await counts(database)
+    assert after == {
+        "processed_updates": 1,
+        "outbox": 3,  # the young one, the open alert's message and a message still pending
+        "prompt_deliveries": 1,
+        "checkins": 1,
+        "checkin_answers": 1,  # the old check-in's answer and score went with it
+        "instrument_scores": 1,
+        "relay_lines": 1,
+        "audit_events": 1,
+        "alert_notes": 1,
+    }
+    async with database.units() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Alert)) == 3, "alerts stay; only notes go"
+    assert set((await job.tick()).values()) == {0}
+    assert await counts(database) == after
+
+
+async def test_a_later_clock_and_shorter_periods_purge_more(database: Database) -> None:
+    await seed(database)
+    clock = Clock(NOW + timedelta(hours=2))
+    assert set((await RetentionJob(database.units, PERIODS, clock).tick()).values()) == {2}
+    short = RetentionPeriods.from_env({env_name("audit_events"): "1"})
+    assert short.audit_events == 1 and short.outbox == PERIODS.outbox
+
+
+def test_every_retention_setting_is_documented_and_read() -> None:
+    from dataclasses import fields
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme, example = (root / "README.md").read_text(), (root / "deploy" / ".env.example").read_text()
+    for item in fields(RetentionPeriods):
+        name = env_name(item.name)
+        assert f"`{name}`" in readme and f"\n{name}={getattr(PERIODS, item.name)}\n" in example, name
+        assert getattr(Settings.from_env({name: "3"}).retention, item.name) == 3
+
+
+async def test_two_instances_purging_at_once_remove_each_row_once(database: Database) -> None:
+    await seed(database)
+    jobs = [RetentionJob(database.units, PERIODS, Clock(NOW)) for _ in range(2)]
+    if database.backend == "sqlite":  # one instance per SQLite file: the two run one after the other
+        results = [await jobs[0].tick(), await jobs[1].tick()]
+    else:
+        results = list(await asyncio.gather(*(job.tick() for job in jobs)))
+    assert {kind: results[0][kind] + results[1][kind] for kind in results[0]} == dict.fromkeys(results[0], 1)
