@@ -1,7 +1,7 @@
 """broadcasts: coordinators' news, one delivery row per recipient, members Telegram cannot reach
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-28 05:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import models.base
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """webhook inbox: updates answered 200 and not yet handled
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-29 09:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import models.base
 
 revision: str = "0008"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
