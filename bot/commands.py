@@ -25,7 +25,8 @@ DEMO_ORGANISATION = ("hillside", "Hillside Community Hub")
 
 def _settings() -> Settings:
     settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format, (settings.telegram_bot_token, *settings.data_keys))
+    secrets = (settings.telegram_bot_token, settings.webhook_secret, *settings.data_keys)
+    configure_logging(settings.log_level, settings.log_format, secrets)
     return settings
 
 

@@ -18,14 +18,14 @@ from typing import Any
 
 from bot.logs import where
 from bot.metrics import METRICS
-from models.inbox import ClaimedUpdate
+from models.inbox import MAX_ATTEMPTS, ClaimedUpdate
 from models.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("cairn.inbox")
 
 LEASE = timedelta(seconds=120)
 POLL_SECONDS = 0.5
-MAX_ATTEMPTS = 5
+__all__ = ["MAX_ATTEMPTS", "InboxProcessor"]
 
 
 def _utc_now() -> datetime:
@@ -55,6 +55,9 @@ class InboxProcessor:
         self._poll_seconds = poll_seconds
         self._hold = hold
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._tokens: dict[int, int] = {}  # update_id -> attempts at our claim: the lease token
+        self._lost: set[int] = set()  # in flight, but the lease could not be renewed: no longer ours
+        self._exited = False
         self._wake = asyncio.Event()
         self._stopping = False
         self._renewed = time.monotonic()
@@ -73,18 +76,43 @@ class InboxProcessor:
         self._stopping = True
         self._wake.set()
 
+    @property
+    def healthy(self) -> bool:
+        """False once run() has ended other than by stop_claiming() (the processor died), or while holding."""
+        return not self._hold and not (self._exited and not self._stopping)
+
     async def run(self) -> None:
         """Claim and handle updates until stop_claiming() is called."""
-        while not self._stopping:
-            self._wake.clear()
-            free = self._concurrency - len(self._in_flight)
-            if free > 0 and not self._hold:
-                for item in await self._claim(free):
-                    self._in_flight[item.update_id] = asyncio.create_task(self._process(item))
-            await self._renew_leases()
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                await self.round()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+        except Exception as error:  # a bug: /readyz now fails (cancellation at shutdown is not logged as one)
+            log.critical("inbox_processor_died error=%s at %s", type(error).__name__, where(error))
+            raise
+        finally:
+            self._exited = True
+
+    async def round(self) -> None:
+        """One round: claim what there is room for, renew our leases; the tick counts only if both worked."""
+        claimed_ok = True
+        free = self._concurrency - len(self._in_flight)
+        if free > 0 and not self._hold:
+            claimed = await self._claim(free)
+            claimed_ok = claimed is not None
+            for item in claimed or []:
+                if item.unreadable:  # kept leased: its member's later updates wait; tried again when it lapses
+                    METRICS.inbox_problem("unreadable")
+                    continue
+                self._tokens[item.update_id] = item.attempts
+                self._in_flight[item.update_id] = asyncio.create_task(self._process(item))
+        renewed_ok = await self._renew_leases()
+        if claimed_ok and renewed_ok:
             METRICS.ticked("inbox")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+        else:
+            METRICS.job_failed("inbox")
 
     async def drain(self) -> None:
         """Wait for the updates in flight to be handled."""
@@ -97,46 +125,64 @@ class InboxProcessor:
             return
         try:
             async with self._units() as uow:
-                await uow.inbox.release(list(self._in_flight))
+                await uow.inbox.release(self._leases())
                 await uow.commit()
         except Exception as error:  # the leases lapse on their own
             log.error("inbox_release_failed error=%s at %s", type(error).__name__, where(error))
 
-    async def _claim(self, limit: int) -> list[ClaimedUpdate]:
+    def _leases(self) -> list[tuple[int, int]]:
+        return [(update_id, token) for update_id, token in self._tokens.items() if update_id not in self._lost]
+
+    async def _claim(self, limit: int) -> list[ClaimedUpdate] | None:
+        """Claim updates; None if the claim failed (the database is away: try again on the next round)."""
         try:
             async with self._units() as uow:
                 claimed = await uow.inbox.claim(self._clock(), limit, self._lease)
                 await uow.commit()
-        except Exception as error:  # the database is away: try again on the next round
+        except Exception as error:
             log.error("inbox_claim_failed error=%s at %s", type(error).__name__, where(error))
-            return []
+            return None
         return claimed
 
     async def _process(self, item: ClaimedUpdate) -> None:
         try:
-            if item.attempts > MAX_ATTEMPTS:
+            if item.given_up or item.payload is None:
+                METRICS.inbox_problem("given_up")
                 log.error("inbox_update_dropped attempts=%d", item.attempts)
             else:
                 await self._handle(item.payload)
         except Exception as error:  # an update PTB cannot even parse: drop it rather than retry forever
             log.error("inbox_update_failed error=%s at %s", type(error).__name__, where(error))
         try:
-            async with self._units() as uow:
-                await uow.inbox.done(item.update_id)
-                await uow.commit()
+            if item.update_id in self._lost:  # another instance may hold it now: its row is not ours to delete
+                log.warning("inbox_update_lease_lost attempts=%d", item.attempts)
+            else:
+                async with self._units() as uow:
+                    await uow.inbox.done(item.update_id, item.attempts)
+                    await uow.commit()
         except Exception as error:  # the lease lapses and the update comes round again, with no second effect
             log.error("inbox_done_failed error=%s at %s", type(error).__name__, where(error))
         finally:
             self._in_flight.pop(item.update_id, None)
+            self._tokens.pop(item.update_id, None)
+            self._lost.discard(item.update_id)
             self._wake.set()
 
-    async def _renew_leases(self) -> None:
+    async def _renew_leases(self) -> bool:
+        """Extend the leases in flight; an update whose lease is no longer ours is marked lost. False on failure."""
         if not self._in_flight or time.monotonic() - self._renewed < self._lease.total_seconds() / 3:
-            return
+            return True
         self._renewed = time.monotonic()
+        leases = self._leases()
         try:
             async with self._units() as uow:
-                await uow.inbox.renew(list(self._in_flight), self._clock() + self._lease)
+                renewed = await uow.inbox.renew(leases, self._clock() + self._lease)
                 await uow.commit()
-        except Exception as error:
+        except Exception as error:  # whether the leases still hold is unknown; done() only acts while they do
             log.error("inbox_renew_failed error=%s at %s", type(error).__name__, where(error))
+            return False
+        for update_id, _ in leases:
+            if update_id not in renewed:
+                self._lost.add(update_id)
+                log.error("inbox_lease_lost attempts=%d", self._tokens.get(update_id, 0))
+        return True

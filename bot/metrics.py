@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import prometheus_client
@@ -29,6 +30,7 @@ DELIVERY_JOBS = ("prompts", "outbox", "broadcasts")
 DELIVERY_RESULTS = ("sent", "retry", "failed")
 WEBHOOK_RESULTS = ("accepted", "duplicate", "refused", "invalid")
 TICKING_JOBS = ("safeguarding", "prompts", "broadcasts", "retention", "inbox")
+INBOX_PROBLEMS = ("unreadable", "given_up")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -74,9 +76,24 @@ class Metrics:
         self.alerts_escalated = Gauge("cairn_alerts_escalated", "Open alerts that were escalated.", registry=registry)
         self.outbox_depth = Gauge("cairn_outbox_depth", "Outbox messages waiting to be sent.", registry=registry)
         self.inbox_depth = Gauge("cairn_inbox_depth", "Webhook updates stored and not yet handled.", registry=registry)
-        self.job_lag = Gauge(
-            "cairn_job_lag_seconds", "Seconds since each job's tick last finished.", ["job"], registry=registry
+        self.inbox_oldest_age = Gauge(
+            "cairn_inbox_oldest_age_seconds",
+            "Seconds since the oldest webhook update still stored was received (0: none).",
+            registry=registry,
         )
+        self.inbox_problems = Counter(
+            "cairn_inbox_problems",
+            "Webhook updates that could not be decrypted (unreadable) or were dropped after too many tries (given_up).",
+            ["problem"],
+            registry=registry,
+        )
+        self.job_lag = Gauge(
+            "cairn_job_lag_seconds",
+            "Seconds since each job's tick last succeeded (since start, for a job that has only failed).",
+            ["job"],
+            registry=registry,
+        )
+        self.job_failures = Counter("cairn_job_failures", "Job ticks that failed, by job.", ["job"], registry=registry)
         self.telegram_age = Gauge(
             "cairn_telegram_last_answer_age_seconds",
             "Seconds since the Bot API last answered a request (-1: not yet).",
@@ -91,6 +108,10 @@ class Metrics:
                 self.deliveries.labels(job=job, result=result)
         for result in WEBHOOK_RESULTS:
             self.webhook.labels(result=result)
+        for problem in INBOX_PROBLEMS:
+            self.inbox_problems.labels(problem=problem)
+        for job in TICKING_JOBS:
+            self.job_failures.labels(job=job)
         self._started = time.monotonic()
         self._ticked: dict[str, float] = {}
         self._telegram_answered: float | None = None
@@ -111,8 +132,23 @@ class Metrics:
         self.webhook.labels(result=_known(result, WEBHOOK_RESULTS, "invalid")).inc()
 
     def ticked(self, job: str) -> None:
-        """Note that a job's tick just finished."""
+        """Note that a job's tick just succeeded."""
         self._ticked[_known(job, TICKING_JOBS)] = time.monotonic()
+
+    def job_failed(self, job: str) -> None:
+        """Count a failed tick of a job; its lag keeps growing from its last success."""
+        job = _known(job, TICKING_JOBS)
+        self.job_failures.labels(job=job).inc()
+        self._ticked.setdefault(job, self._started)
+
+    def last_success(self, job: str) -> float | None:
+        """The monotonic time of a job's last successful tick (its start time if it has only failed), or None."""
+        return self._ticked.get(job)
+
+    def inbox_problem(self, problem: str) -> None:
+        """Count a webhook update that could not be decrypted (unreadable) or was dropped (given_up)."""
+        if problem in INBOX_PROBLEMS:
+            self.inbox_problems.labels(problem=problem).inc()
 
     def telegram_answered(self) -> None:
         """Note that the Bot API just answered a request."""
@@ -143,6 +179,8 @@ class Metrics:
             self.alerts_escalated.set(await count(select(func.count()).where(Alert.status == "escalated")) or 0)
             self.outbox_depth.set(await count(select(func.count()).where(OutboxMessage.status == "pending")) or 0)
             self.inbox_depth.set(await count(select(func.count()).select_from(InboxUpdate)) or 0)
+            oldest = await uow.inbox.oldest_received()
+            self.inbox_oldest_age.set(0 if oldest is None else max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
 
 
 METRICS = Metrics()

@@ -21,6 +21,7 @@ class RetentionPeriods:
     alert_notes: int = 365  # the worker's note on a resolved alert (the alert itself stays)
     relay_transcripts: int = 365  # relayed lines of a chat (kept only when the member chose "also my answers")
     audit_events: int = 2190  # who saw, claimed, resolved, exported or erased what (six years)
+    broadcasts: int = 90  # a finished broadcast and its text (its per-member deliveries go after `outbox` days)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RetentionPeriods:

@@ -186,6 +186,8 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
             job_kwargs=options,
         )
     inbox = None
+    if settings.test_hold_inbox:
+        log.error("test_hold_inbox_set: CAIRN_TEST_HOLD_INBOX is for tests only; updates are stored, not handled")
     if settings.mode == "webhook":
         inbox = InboxProcessor(
             units,
@@ -228,7 +230,9 @@ def _tick(
             await job(context.bot)
         except Exception as error:  # a failed tick is retried by the next one; nothing is lost
             log.error("%s_tick_failed error=%s at %s", name, type(error).__name__, where(error))
-        METRICS.ticked(name)
+            METRICS.job_failed(name)
+        else:
+            METRICS.ticked(name)
 
     return run
 
@@ -315,7 +319,10 @@ async def start_web_app(cairn: Cairn) -> RunningWeb | None:
         return None
     app = build_web_app(cairn.units, settings)
     language_model_on = settings.language_model or settings.risk_model_dir is not None
-    add_health_routes(app, Health(cairn.units, cairn.language, language_model_on, cairn.application.bot.get_me))
+    inbox_healthy = (lambda: cairn.inbox.healthy) if cairn.inbox is not None else None
+    get_me = cairn.application.bot.get_me
+    health = Health(cairn.units, cairn.language, language_model_on, get_me, METRICS, inbox_healthy)
+    add_health_routes(app, health)
     if cairn.inbox is not None:
         add_webhook_route(app, WebhookReceiver(cairn.units, settings.webhook_secret, cairn.inbox.wake))
     try:

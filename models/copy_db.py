@@ -1,14 +1,16 @@
 """Copy every table from one database to another (SQLite -> PostgreSQL), in foreign-key order, in batches.
 
-The target must be empty (migrated to the same schema, nothing in it). Ciphertext is copied as it is: the same
-CAIRN_DATA_KEYS read it afterwards. Row counts are compared table by table at the end.
+The target must be empty (no schema, no rows), checked before anything is written to it; it is then migrated.
+Ciphertext is copied as it is: the same CAIRN_DATA_KEYS read it afterwards. Row counts are compared table by table
+at the end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, inspect, select
+from sqlalchemy import table as table_named
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models.base import Base
@@ -24,6 +26,17 @@ class CopyError(RuntimeError):
 async def _count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as connection:
         return int(await connection.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def _refuse_unless_empty(target: AsyncEngine) -> None:
+    """Refuse a target that holds a schema (an alembic_version table) or any rows, before touching it."""
+    async with target.connect() as connection:
+        names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        if "alembic_version" in names:
+            raise CopyError("the target database is not empty (it has a schema already); use an empty one")
+        for name in names:
+            if await connection.scalar(select(func.count()).select_from(table_named(name))):
+                raise CopyError(f"the target database is not empty (table {name} has rows); use an empty one")
 
 
 async def _copy_table(source: AsyncEngine, target: AsyncEngine, table: Table) -> int:
@@ -65,11 +78,9 @@ async def copy_database(
     """Copy every table; refuse a source that is not up to date or a target that is not empty."""
     if not await is_up_to_date(source):
         raise CopyError("the source database is not at the newest schema: run `python -m bot migrate` on it first")
+    await _refuse_unless_empty(target)
     await upgrade_to_head(target)
     tables = Base.metadata.sorted_tables
-    for table in tables:
-        if await _count(target, table):
-            raise CopyError(f"the target database is not empty (table {table.name} has rows); use an empty one")
     copied: dict[str, int] = {}
     for table in tables:
         copied[table.name] = await _copy_table(source, target, table)

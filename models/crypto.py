@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -24,6 +27,11 @@ class DataCipher:
             self._fernet = MultiFernet([Fernet(key.strip().encode()) for key in keys])
         except (ValueError, TypeError) as error:
             raise DataKeyError("a data key is not a valid Fernet key") from error
+        self._newest = base64.urlsafe_b64decode(keys[0].strip().encode())
+
+    def derive_secret(self, purpose: str) -> bytes:
+        """A secret for keyed hashes, derived from the newest data key (the same in every instance sharing it)."""
+        return hmac.new(self._newest, f"cairn:{purpose}".encode(), hashlib.sha256).digest()
 
     @staticmethod
     def new_key() -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,14 +18,32 @@ from sqlalchemy.orm import aliased
 from models.crypto import DataCipher
 from models.inbox_tables import InboxUpdate
 
+log = logging.getLogger("cairn.inbox")
+
+MAX_ATTEMPTS = 5
+"""An update claimed more often than this is given up (dropped), so one bad update never blocks the others."""
+
 
 @dataclass(frozen=True)
 class ClaimedUpdate:
-    """An update leased for handling, with its payload decrypted."""
+    """An update leased for handling, with its payload decrypted.
+
+    `attempts` is also the lease token: each claim increments it, and renew/release/done act only while it is
+    unchanged, so a claimer whose lease lapsed and was taken over cannot touch the new claimer's row.
+    `payload` is None when the update is to be given up (past MAX_ATTEMPTS) or could not be decrypted
+    (`unreadable`); an unreadable update keeps its lease (its member's later updates wait) and is tried again
+    once the lease lapses (another instance may hold the key), until it is given up.
+    """
 
     update_id: int
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None
     attempts: int
+    unreadable: bool = False
+
+    @property
+    def given_up(self) -> bool:
+        """Say whether this update is past MAX_ATTEMPTS and is to be dropped."""
+        return self.attempts > MAX_ATTEMPTS
 
 
 class InboxRepository:
@@ -78,29 +97,58 @@ class InboxRepository:
         for row in rows:
             row.leased_until = now + lease
             row.attempts += 1
-            payload = json.loads(self._cipher.decrypt(row.payload_encrypted))
-            claimed.append(ClaimedUpdate(row.update_id, payload, row.attempts))
+            claimed.append(self._open(row))
         await self._session.flush()
         return claimed
 
-    async def renew(self, update_ids: Sequence[int], until: datetime) -> None:
-        """Extend the lease of updates still being handled."""
-        if update_ids:
+    def _open(self, row: InboxUpdate) -> ClaimedUpdate:
+        """Decrypt one claimed row; a row that cannot be read is reported as unreadable, never raised."""
+        if row.attempts > MAX_ATTEMPTS:
+            return ClaimedUpdate(row.update_id, None, row.attempts)
+        try:
+            payload = json.loads(self._cipher.decrypt(row.payload_encrypted))
+            if not isinstance(payload, dict):
+                raise ValueError("not an update")
+        except ValueError as error:  # DataKeyError (a key that was removed) or a damaged payload
+            log.error("inbox_update_unreadable attempts=%d error=%s", row.attempts, type(error).__name__)
+            return ClaimedUpdate(row.update_id, None, row.attempts, unreadable=True)
+        return ClaimedUpdate(row.update_id, payload, row.attempts)
+
+    async def renew(self, leases: Sequence[tuple[int, int]], until: datetime) -> set[int]:
+        """Extend the leases (update_id, attempts) still ours; return the update_ids whose lease was extended."""
+        renewed = set()
+        for update_id, attempts in leases:
+            result = await self._session.execute(
+                update(InboxUpdate).where(_on_lease(update_id, attempts)).values(leased_until=until)
+            )
+            if getattr(result, "rowcount", 0):
+                renewed.add(update_id)
+        return renewed
+
+    async def release(self, leases: Sequence[tuple[int, int]]) -> None:
+        """Hand back leases (update_id, attempts) still ours, so any instance may claim these updates now."""
+        for update_id, attempts in leases:
             await self._session.execute(
-                update(InboxUpdate).where(InboxUpdate.update_id.in_(update_ids)).values(leased_until=until)
+                update(InboxUpdate).where(_on_lease(update_id, attempts)).values(leased_until=None)
             )
 
-    async def release(self, update_ids: Sequence[int]) -> None:
-        """Hand back leases so any instance may claim these updates now."""
-        if update_ids:
-            await self._session.execute(
-                update(InboxUpdate).where(InboxUpdate.update_id.in_(update_ids)).values(leased_until=None)
-            )
+    async def done(self, update_id: int, attempts: int) -> bool:
+        """Forget a handled update while its lease is ours; False if another claimer has it now.
 
-    async def done(self, update_id: int) -> None:
-        """Forget a handled update (its update_id stays in processed_updates, so a redelivery has no effect)."""
-        await self._session.execute(delete(InboxUpdate).where(InboxUpdate.update_id == update_id))
+        Its update_id stays in processed_updates, so a redelivery has no effect.
+        """
+        result = await self._session.execute(delete(InboxUpdate).where(_on_lease(update_id, attempts)))
+        return bool(getattr(result, "rowcount", 0))
 
     async def depth(self) -> int:
         """Count updates waiting or in flight."""
         return int(await self._session.scalar(select(func.count()).select_from(InboxUpdate)) or 0)
+
+    async def oldest_received(self) -> datetime | None:
+        """When the oldest update still stored was received, or None when the inbox is empty."""
+        return await self._session.scalar(select(func.min(InboxUpdate.received_at)))
+
+
+def _on_lease(update_id: int, attempts: int) -> ColumnElement[bool]:
+    """Match an update only while the lease taken with this claim (its attempts count) is still the current one."""
+    return and_(InboxUpdate.update_id == update_id, InboxUpdate.attempts == attempts)

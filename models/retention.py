@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Table, delete, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from models.base import Base
+from models.broadcast_tables import Broadcast, BroadcastDelivery
 from models.tables import Alert, AuditEvent, CheckIn, OutboxMessage, ProcessedUpdate, PromptDelivery, RelayLine
 from models.unit_of_work import UnitOfWorkFactory
 
@@ -127,6 +128,23 @@ async def purge_audit_events(units: UnitOfWorkFactory, before: datetime) -> int:
     )
 
 
+async def purge_broadcast_deliveries(units: UnitOfWorkFactory, before: datetime) -> int:
+    """Delete the per-member delivery records of broadcasts that finished before `before`."""
+    finished = select(Broadcast.id).where(Broadcast.status == "done", Broadcast.finished_at < before)
+    return await _purge(
+        units,
+        BroadcastDelivery.id,
+        BroadcastDelivery.broadcast_id.in_(finished),
+        lambda ids: [delete(BroadcastDelivery).where(BroadcastDelivery.id.in_(ids))],
+    )
+
+
+async def purge_broadcasts(units: UnitOfWorkFactory, before: datetime) -> int:
+    """Delete broadcasts (their text with them) that finished before `before`, with any delivery records left."""
+    condition = (Broadcast.status == "done") & (Broadcast.finished_at < before)
+    return await _purge(units, Broadcast.id, condition, _delete_with_children(Base.metadata.tables["broadcasts"]))
+
+
 PURGES = {
     "processed_updates": purge_processed_updates,
     "outbox": purge_outbox,
@@ -135,5 +153,10 @@ PURGES = {
     "alert_notes": purge_alert_notes,
     "relay_transcripts": purge_relay_transcripts,
     "audit_events": purge_audit_events,
+    "broadcast_deliveries": purge_broadcast_deliveries,
+    "broadcasts": purge_broadcasts,
 }
-"""Each kind of data (the names of RetentionPeriods' fields) and how it is purged."""
+"""Each kind of data and how it is purged; its period is the RetentionPeriods field of the same name, or PERIOD_OF."""
+
+PERIOD_OF = {"broadcast_deliveries": "outbox"}
+"""Kinds kept for another kind's period: a broadcast's delivery records go with the outbox's."""

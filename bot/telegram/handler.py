@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -53,35 +54,42 @@ class UpdateHandler:
     async def _deliver(self, bot: Bot, translated: Translated, delivery: Delivery) -> None:
         outcome = delivery.outcome
         chat_id = translated.sender.chat_id
-        if outcome.refused:
-            log.warning("button_refused reason=%s", outcome.refused)
-        await self._answer_button(bot, translated, outcome.notice)
-        if translated.callback_message_id is not None and not outcome.refused:
-            message_id = translated.callback_message_id
-            await with_retries(
-                "clear_buttons", lambda: bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-            )
         messages = self._messages(outcome)
-        for index, (text, rows) in enumerate(messages):
-            markup = (
-                InlineKeyboardMarkup(
-                    [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-                )
-                if rows
-                else None
-            )
-            try:
+        sent = 0  # messages Telegram confirmed (or handed to the outbox)
+        try:
+            if outcome.refused:
+                log.warning("button_refused reason=%s", outcome.refused)
+            await self._answer_button(bot, translated, outcome.notice)
+            if translated.callback_message_id is not None and not outcome.refused:
+                message_id = translated.callback_message_id
                 await with_retries(
-                    "send_message",
-                    lambda text=text, markup=markup: bot.send_message(chat_id, text, reply_markup=markup),  # type: ignore[misc]
-                    attempts=4,
-                    raise_on_give_up=True,
+                    "clear_buttons", lambda: bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
                 )
-            except GaveUp:
-                await self._service.defer(translated.sender, messages[index:])
-                log.warning("replies_deferred_to_outbox count=%d", len(messages) - index)
-                self._wake_outbox(bot)
-                break
+            for index, (text, rows) in enumerate(messages):
+                markup = (
+                    InlineKeyboardMarkup(
+                        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+                    )
+                    if rows
+                    else None
+                )
+                try:
+                    await with_retries(
+                        "send_message",
+                        lambda text=text, markup=markup: bot.send_message(chat_id, text, reply_markup=markup),  # type: ignore[misc]
+                        attempts=4,
+                        raise_on_give_up=True,
+                    )
+                except GaveUp:
+                    await self._service.defer(translated.sender, messages[index:])
+                    sent = len(messages)
+                    log.warning("replies_deferred_to_outbox count=%d", len(messages) - index)
+                    self._wake_outbox(bot)
+                    break
+                sent = index + 1
+        except asyncio.CancelledError:  # shutdown was cut short after the effects were committed: keep the replies
+            await self._keep_unsent(translated, messages[sent:])
+            raise
         if delivery.photo is not None:
             photo = delivery.photo
             await with_retries(
@@ -96,6 +104,17 @@ class UpdateHandler:
                     chat_id, InputFile(document.content, filename=document.filename), caption=document.caption
                 ),
             )
+
+    async def _keep_unsent(self, translated: Translated, unsent: list[tuple[str, list[list[tuple[str, str]]]]]) -> None:
+        """Hand replies not yet confirmed to the outbox (the one in flight too: sent twice rather than lost)."""
+        if not unsent:
+            return
+        try:
+            await asyncio.shield(self._service.defer(translated.sender, unsent))
+        except Exception as error:  # the database is away too: nothing more can be kept
+            log.error("replies_lost_at_shutdown count=%d error=%s", len(unsent), type(error).__name__)
+            return
+        log.warning("replies_deferred_at_shutdown count=%d", len(unsent))
 
     def _messages(self, outcome: Outcome) -> list[tuple[str, list[list[tuple[str, str]]]]]:
         """Render replies into Telegram-sized messages with their buttons (on the last piece of each reply)."""

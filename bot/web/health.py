@@ -1,4 +1,4 @@
-"""GET /healthz (alive), /readyz (database, language model, Telegram) and /metrics (Prometheus text format)."""
+"""GET /healthz (alive), /readyz (database, language model, Telegram, webhook inbox), /metrics (Prometheus)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class Health:
     language_model_on: bool
     get_me: Callable[[], Awaitable[object]]
     metrics: Metrics = METRICS
+    inbox_healthy: Callable[[], bool] | None = None  # webhook mode: is the inbox processor running (not held)?
 
     async def database(self) -> str:
         """Run SELECT 1."""
@@ -57,6 +58,8 @@ class Health:
     async def checks(self) -> dict[str, str]:
         """Run every check; a failure is named by its error class, never its message."""
         results = {"language_model": self.language_model()}
+        if self.inbox_healthy is not None:
+            results["inbox"] = "ok" if self.inbox_healthy() else "failed"
         for name, check in (("database", self.database), ("telegram", self.telegram)):
             try:
                 results[name] = await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)

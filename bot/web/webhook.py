@@ -28,15 +28,22 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 
 
-def sender_key(data: dict[str, Any]) -> str:
-    """Return the key that orders an update: a hash of its user (or chat), or its own id when it has neither."""
+SENDER_KEY_PURPOSE = "inbox-sender-key"
+
+
+def sender_key(data: dict[str, Any], secret: bytes) -> str:
+    """Return the key that orders an update: an HMAC of its user (or chat), or its own id when it has neither.
+
+    The HMAC is keyed with a secret derived from the data key (DataCipher.derive_secret(SENDER_KEY_PURPOSE)), so a
+    stored key cannot be turned back into a Telegram id by hashing every possible id.
+    """
     try:
         key = ordering_key(Update.de_json(data, None))
     except Exception:  # an update PTB cannot read is handled on its own; the handler drops it
         key = None
     if key is None:
         return f"update:{data['update_id']}"
-    return hashlib.sha256(f"cairn-inbox:{key}".encode()).hexdigest()[:40]
+    return hmac.new(secret, str(key).encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -79,7 +86,8 @@ class WebhookReceiver:
             log.warning("webhook_refused reason=not_an_update")
             raise web.HTTPBadRequest(reason="Bad Request")
         async with self._units() as uow:
-            stored = await uow.inbox.add(data["update_id"], sender_key(data), data, self._clock())
+            key = sender_key(data, uow.cipher.derive_secret(SENDER_KEY_PURPOSE))
+            stored = await uow.inbox.add(data["update_id"], key, data, self._clock())
             await uow.commit()
         METRICS.webhook_request("accepted" if stored else "duplicate")
         self._wake()

@@ -71,3 +71,36 @@ async def test_copy_db_moves_everything_from_sqlite_to_an_empty_postgresql(tmp_p
         await source.dispose()
         await target.dispose()
         await drop_postgres_database(target_url)
+
+
+async def test_copy_db_refuses_a_target_that_is_not_empty_without_touching_it(tmp_path: Path) -> None:
+    from sqlalchemy import inspect, text
+
+    from models.copy_db import CopyError, copy_database
+
+    source = create_engine(f"sqlite+aiosqlite:///{tmp_path}/source.db")
+    await upgrade_to_head(source)
+    with_rows = create_engine(f"sqlite+aiosqlite:///{tmp_path}/other.db")  # someone else's database
+    async with with_rows.begin() as connection:
+        await connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('keep me')"))
+    migrated = create_engine(f"sqlite+aiosqlite:///{tmp_path}/migrated.db")  # `migrate` already ran on it
+    await upgrade_to_head(migrated)
+
+    async def tables(engine: object) -> list[str]:
+        async with engine.connect() as connection:  # type: ignore[attr-defined]
+            return sorted(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+
+    try:
+        before = await tables(migrated)
+        for target, names in ((with_rows, ["notes"]), (migrated, before)):
+            try:
+                await copy_database(source, target)
+            except CopyError as error:
+                assert "not empty" in str(error)
+            else:
+                raise AssertionError("a target that is not empty was accepted")
+            assert await tables(target) == names, "refused before anything was written to it"
+    finally:
+        for engine in (source, with_rows, migrated):
+            await engine.dispose()

@@ -15,7 +15,15 @@ from sqlalchemy import func, select
 from bot.detect.base import DetectorStatus
 from bot.detect.lexicon import LexiconDetector
 from bot.detect.service import LanguageRiskService
-from bot.metrics import DELIVERY_JOBS, DELIVERY_RESULTS, TICKING_JOBS, UPDATE_KINDS, WEBHOOK_RESULTS, Metrics
+from bot.metrics import (
+    DELIVERY_JOBS,
+    DELIVERY_RESULTS,
+    INBOX_PROBLEMS,
+    TICKING_JOBS,
+    UPDATE_KINDS,
+    WEBHOOK_RESULTS,
+    Metrics,
+)
 from bot.web.app import start_web
 from bot.web.health import Health, add_health_routes
 from flows.schedule import CheckInPlan
@@ -36,13 +44,17 @@ EXPECTED = {
     "cairn_alerts_escalated": {()},
     "cairn_outbox_depth": {()},
     "cairn_inbox_depth": {()},
+    "cairn_inbox_oldest_age_seconds": {()},
+    "cairn_inbox_problems": {("problem",)},
     "cairn_job_lag_seconds": {("job",)},
+    "cairn_job_failures": {("job",)},
     "cairn_telegram_last_answer_age_seconds": {()},
 }
 ALLOWED_VALUES = {
     "kind": set(UPDATE_KINDS),
     "job": set(DELIVERY_JOBS) | set(TICKING_JOBS),
     "result": set(DELIVERY_RESULTS) | set(WEBHOOK_RESULTS),
+    "problem": set(INBOX_PROBLEMS),
 }
 
 
@@ -110,6 +122,7 @@ async def test_health_ready_and_metrics_on_a_running_bot_and_no_label_names_a_me
             pending = await uow.session.scalar(select(func.count()).where(OutboxMessage.status == "pending"))
         assert open_alerts == 1 and value(after, "cairn_alerts_open") == 1
         assert value(after, "cairn_outbox_depth") == pending and value(after, "cairn_inbox_depth") == 0
+        assert value(after, "cairn_inbox_oldest_age_seconds") == 0
         lags = {labels["job"]: v for _, labels, v in after["cairn_job_lag_seconds"]}
         assert {"prompts", "safeguarding", "inbox"} <= set(lags) and all(0 <= lag < 30 for lag in lags.values())
         assert 0 <= value(after, "cairn_telegram_last_answer_age_seconds") < 30
@@ -168,3 +181,14 @@ async def test_the_language_check_passes_when_loaded_or_deliberately_off(
     finally:
         await stop()
         await language.close()
+
+
+async def test_the_age_of_the_oldest_waiting_update_is_reported(database: Database) -> None:
+    received = datetime.now(UTC) - timedelta(seconds=90)
+    async with database.units() as uow:
+        for update_id, at in ((5, received), (6, received + timedelta(seconds=60))):
+            await uow.inbox.add(update_id, f"member-{update_id}", {"update_id": update_id}, at)
+        await uow.commit()
+    parsed = samples((await Metrics().render(database.units)).decode())
+    assert 90 <= value(parsed, "cairn_inbox_oldest_age_seconds") < 150
+    assert value(parsed, "cairn_inbox_depth") == 2

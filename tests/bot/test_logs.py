@@ -82,3 +82,14 @@ async def test_the_running_bot_writes_one_json_object_per_line_without_secrets_o
             assert entry["level"] in ("WARNING", "ERROR", "CRITICAL"), entry
     text = "\n".join(lines)
     assert "CANARY-TOKEN" not in text and CANARY_TEXT not in text and "hello" not in text
+
+
+def test_the_webhook_secret_is_redacted_from_every_log_line() -> None:
+    secret = "webhook_SECRET-canary-0123456789"
+    code = (
+        f"import logging; from bot.commands import _settings; _settings(); logging.getLogger('cairn').error('{secret}')"
+    )
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CAIRN_MODE": "webhook", "CAIRN_WEB_PORT": "8080"}
+    written = run_python(code, env | {"CAIRN_WEBHOOK_SECRET": secret})
+    assert written.returncode == 0, written.stderr
+    assert secret not in written.stderr and written.stderr.strip()

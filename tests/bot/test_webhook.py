@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -13,7 +14,15 @@ from sqlalchemy import func, select
 
 from bot.settings import Settings, SettingsError
 from bot.web.app import RunningWeb, start_web
-from bot.web.webhook import SECRET_HEADER, WEBHOOK_PATH, WebhookReceiver, add_webhook_route, sender_key
+from bot.web.webhook import (
+    SECRET_HEADER,
+    SENDER_KEY_PURPOSE,
+    WEBHOOK_PATH,
+    WebhookReceiver,
+    add_webhook_route,
+    sender_key,
+)
+from models.crypto import DataCipher
 from models.inbox_tables import InboxUpdate
 from models.tables import ConsentRecord
 from tests.bot.webhook_harness import SECRET, start_webhook_bot
@@ -111,14 +120,17 @@ async def test_an_update_is_stored_encrypted_with_a_hashed_sender_before_200(end
     ((update_id, leased_until, payload, key),) = await endpoint.rows()
     assert update_id == 41 and leased_until is None and endpoint.woken == 2
     assert CANARY_TEXT.encode() not in bytes(payload)
-    assert "777001" not in key and key == sender_key(message_update(99, 777001, "other"))
+    secret = DataCipher(endpoint.database.keys).derive_secret(SENDER_KEY_PURPOSE)
+    assert "777001" not in key and key == sender_key(message_update(99, 777001, "other"), secret)
+    unkeyed = {hashlib.sha256(f"{prefix}777001".encode()).hexdigest()[:40] for prefix in ("", "cairn-inbox:")}
+    assert key not in unkeyed and key != sender_key(message_update(99, 777001, "x"), b"another deployment")
 
 
 async def test_each_member_gets_only_their_oldest_update_and_nothing_while_one_is_in_flight(database: Database) -> None:
     async with database.units() as uow:
         for update_id, user in ((10, 1), (11, 2), (12, 1), (13, 3), (14, 2)):
             update = message_update(update_id, user, f"text {update_id}")
-            assert await uow.inbox.add(update_id, sender_key(update), update, NOW)
+            assert await uow.inbox.add(update_id, sender_key(update, b"test"), update, NOW)
         await uow.commit()
     lease = timedelta(seconds=60)
     async with database.units() as uow:
@@ -128,7 +140,7 @@ async def test_each_member_gets_only_their_oldest_update_and_nothing_while_one_i
     assert first[0].payload["message"]["text"] == "text 10"
     async with database.units() as uow:
         assert await uow.inbox.claim(NOW, 10, lease) == []  # 12 and 14 wait for their member's update in flight
-        await uow.inbox.done(10)
+        await uow.inbox.done(10, 1)
         await uow.commit()
     async with database.units() as uow:
         assert [item.update_id for item in await uow.inbox.claim(NOW, 10, lease)] == [12]
@@ -145,7 +157,7 @@ async def test_two_instances_claiming_at_once_never_take_the_same_member(databas
         for update_id in range(1, 401):
             user = update_id % 50
             update = message_update(update_id, 1000 + user, "hi")
-            await uow.inbox.add(update_id, sender_key(update), update, NOW)
+            await uow.inbox.add(update_id, sender_key(update, b"test"), update, NOW)
         await uow.commit()
 
     async def claim() -> list[int]:

@@ -106,8 +106,10 @@ async def test_work_that_cannot_finish_is_cut_off_at_the_bound(tmp_path: Path) -
     process = start(env)
     try:
         await wait_until_alive(port, process)
-        sandbox.faults.add(kind="slow", count=10_000, methods={"sendMessage"}, delay=60.0)  # a reply that hangs
-        await sandbox.user(7100).send("/start")
+        # a reply that hangs and never lands: the effects are committed, the member has no answer yet
+        sandbox.faults.add(kind="timeout", count=10_000, methods={"sendMessage"}, delay=60.0)
+        user = sandbox.user(7100)
+        await user.send("/start")
         async with engine.connect() as connection:
             for _ in range(100):
                 leased = await connection.scalar(
@@ -125,6 +127,19 @@ async def test_work_that_cannot_finish_is_cut_off_at_the_bound(tmp_path: Path) -
                 )
                 == 1
             )
+            assert await connection.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1, "committed"
+        assert user.messages == []
+
+        sandbox.faults.clear()  # after a restart the replies cut off at shutdown still reach the member, once
+        process = start(env)
+        await wait_until_alive(port, process)
+        await user.wait_until(lambda u: len(u.messages) >= 2, timeout=30)
+        await asyncio.sleep(1.0)
+        assert len(user.messages) == 2, [message.text for message in user.messages]
+        async with engine.connect() as connection:
+            assert await connection.scalar(select(func.count()).select_from(InboxUpdate)) == 0
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 2 + 15) == 0
     finally:
         if process.poll() is None:
             process.kill()

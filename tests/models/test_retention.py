@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from bot.jobs.retention import RetentionJob
+from bot.jobs.retention import RetentionIncomplete, RetentionJob
 from bot.retention_settings import RetentionPeriods, env_name
 from bot.settings import Settings
+from models import retention
+from models.broadcast_tables import Broadcast, BroadcastDelivery
 from models.tables import (
     Alert,
     AuditEvent,
@@ -35,6 +38,8 @@ COUNTED = (
     InstrumentScore,
     RelayLine,
     AuditEvent,
+    Broadcast,
+    BroadcastDelivery,
 )
 
 
@@ -74,6 +79,16 @@ async def seed(database: Database) -> None:
             session.add(RelayLine(session_id=relay.id, from_member=True, text_encrypted=b"t",
                                   sent_at=ago(PERIODS.relay_transcripts, age)))  # fmt: skip
             session.add(AuditEvent(at=ago(PERIODS.audit_events, age), action="seen", object_type="alert"))
+            finished = ago(PERIODS.outbox, age)  # its delivery records go after the outbox's period
+            sent = Broadcast(organisation_id=organisation.id, text_encrypted=b"t", status="done",
+                             created_at=finished, finished_at=finished)  # fmt: skip
+            session.add(sent)
+            await session.flush()
+            session.add(BroadcastDelivery(broadcast_id=sent.id, member_id=member.id, status="sent",
+                                          next_attempt_at=finished, sent_at=finished))  # fmt: skip
+            finished = ago(PERIODS.broadcasts, age)  # the broadcast and its text go after their own period
+            session.add(Broadcast(organisation_id=organisation.id, text_encrypted=b"t", status="done",
+                                  created_at=finished, finished_at=finished))  # fmt: skip
         # an old message of an alert still open stays: its "claimed by" edit may still be needed
         open_alert = Alert(member_id=member.id, organisation_id=organisation.id, tier="urgent", share_level="flag_only",
                            reasons_encrypted=b"r", status="open", created_at=NOW)  # fmt: skip
@@ -84,6 +99,11 @@ async def seed(database: Database) -> None:
                                   status="sent", next_attempt_at=long_ago, created_at=long_ago))  # fmt: skip
         session.add(OutboxMessage(chat_id=501, kind="reply", payload_encrypted=b"x", status="pending",
                                   next_attempt_at=long_ago, created_at=long_ago))  # fmt: skip
+        sending = Broadcast(organisation_id=organisation.id, text_encrypted=b"t", status="sending",
+                            created_at=long_ago)  # fmt: skip  # an old broadcast still sending keeps everything
+        session.add(sending)
+        await session.flush()
+        session.add(BroadcastDelivery(broadcast_id=sending.id, member_id=member.id, next_attempt_at=long_ago))
         await uow.commit()
 
 
@@ -111,6 +131,8 @@ async def test_old_rows_go_young_rows_stay_and_a_second_run_changes_nothing(data
         "alert_notes": 1,
         "relay_transcripts": 1,
         "audit_events": 1,
+        "broadcast_deliveries": 1,
+        "broadcasts": 1,
     }
     after = await counts(database)
     assert after == {
@@ -123,6 +145,8 @@ async def test_old_rows_go_young_rows_stay_and_a_second_run_changes_nothing(data
         "relay_lines": 1,
         "audit_events": 1,
         "alert_notes": 1,
+        "broadcasts": 4,  # the young two, the old one whose deliveries alone went, and the one still sending
+        "broadcast_deliveries": 2,  # the young one and the one still sending
     }
     async with database.units() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Alert)) == 3, "alerts stay; only notes go"
@@ -158,3 +182,18 @@ async def test_two_instances_purging_at_once_remove_each_row_once(database: Data
     else:
         results = list(await asyncio.gather(*(job.tick() for job in jobs)))
     assert {kind: results[0][kind] + results[1][kind] for kind in results[0]} == dict.fromkeys(results[0], 1)
+
+
+async def test_one_failing_purge_does_not_stop_the_others(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    await seed(database)
+
+    async def broken(units: object, before: object) -> int:
+        raise RuntimeError("a purge that fails")
+
+    monkeypatch.setitem(retention.PURGES, "outbox", broken)
+    job = RetentionJob(database.units, PERIODS, Clock(NOW))
+    with pytest.raises(RetentionIncomplete, match="outbox"):
+        await job.tick()
+    after = await counts(database)
+    assert after["outbox"] == 4, "the failing kind kept its rows"
+    assert after["audit_events"] == after["broadcasts"] - 3 == after["broadcast_deliveries"] - 1 == 1, after

@@ -1,0 +1,204 @@
+"""The webhook inbox under faults: an unreadable update blocks nobody, leases carry a token, failed ticks show."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.inbox import InboxProcessor
+from bot.metrics import METRICS
+from bot.runtime import _tick
+from bot.web.health import Health
+from bot.web.webhook import sender_key
+from models.crypto import DataCipher
+from models.database import create_engine, session_factory
+from models.inbox import MAX_ATTEMPTS
+from models.inbox_tables import InboxUpdate
+from models.unit_of_work import UnitOfWorkFactory
+from tests.bot.test_webhook import message_update
+from tests.conftest import NOW, Database
+
+LEASE = timedelta(seconds=60)
+
+
+def sample(name: str, **labels: str) -> float:
+    return METRICS.registry.get_sample_value(name, labels) or 0.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def stored_ids(database: Database) -> list[int]:
+    async with database.units() as uow:
+        return list(await uow.session.scalars(select(InboxUpdate.update_id).order_by(InboxUpdate.update_id)))
+
+
+async def test_an_update_under_a_removed_key_blocks_nobody_and_is_given_up(database: Database) -> None:
+    removed_key = DataCipher.new_key()
+    old_units = UnitOfWorkFactory(session_factory(database.engine), DataCipher((removed_key,)))
+    async with old_units() as uow:  # written before the key was removed from CAIRN_DATA_KEYS
+        await uow.inbox.add(
+            10, sender_key(message_update(10, 1, "x"), b"test"), message_update(10, 1, "under the old key"), NOW
+        )
+        await uow.commit()
+    async with database.units() as uow:
+        for update_id, user in ((11, 2), (12, 1)):
+            update = message_update(update_id, user, f"text {update_id}")
+            await uow.inbox.add(update_id, sender_key(update, b"test"), update, NOW)
+        await uow.commit()
+    handled: list[int] = []
+
+    async def handle(payload: dict[str, Any]) -> None:
+        handled.append(payload["update_id"])
+
+    clock = Clock()
+    processor = InboxProcessor(database.units, handle, concurrency=4, clock=clock, lease=LEASE)
+    unreadable, given_up = (
+        sample("cairn_inbox_problems_total", problem="unreadable"),
+        sample("cairn_inbox_problems_total", problem="given_up"),
+    )
+    await processor.round()
+    await processor.drain()
+    assert handled == [11], "the other member is handled at once"
+    assert sample("cairn_inbox_problems_total", problem="unreadable") == unreadable + 1
+    assert await stored_ids(database) == [10, 12], "kept (another instance may hold the key); its member waits"
+
+    for _ in range(MAX_ATTEMPTS):  # each lapse of the lease gives it another try, until it is given up
+        clock.now += LEASE + timedelta(seconds=1)
+        await processor.round()
+        await processor.drain()
+    assert sample("cairn_inbox_problems_total", problem="unreadable") == unreadable + MAX_ATTEMPTS
+    assert sample("cairn_inbox_problems_total", problem="given_up") == given_up + 1
+    assert await stored_ids(database) == [12]
+    await processor.round()
+    await processor.drain()
+    assert handled == [11, 12] and await stored_ids(database) == [], "then the member's next update is handled"
+
+
+async def test_a_lapsed_lease_taken_by_another_claimer_is_not_touched_by_the_first(database: Database) -> None:
+    update = message_update(20, 5, "hello")
+    async with database.units() as uow:
+        await uow.inbox.add(20, sender_key(update, b"test"), update, NOW)
+        await uow.commit()
+    async with database.units() as uow:
+        (first,) = await uow.inbox.claim(NOW, 5, LEASE)
+        await uow.commit()
+    later = NOW + LEASE + timedelta(seconds=1)
+    async with database.units() as uow:  # the first claimer stalled; its lease lapsed and another took the update
+        (second,) = await uow.inbox.claim(later, 5, LEASE)
+        await uow.commit()
+    assert (first.attempts, second.attempts) == (1, 2)
+    async with database.units() as uow:
+        assert await uow.inbox.renew([(20, first.attempts)], later + LEASE) == set()
+        await uow.inbox.release([(20, first.attempts)])
+        assert not await uow.inbox.done(20, first.attempts)
+        await uow.commit()
+    async with database.units() as uow:
+        row = await uow.session.get(InboxUpdate, 20)
+        assert row is not None and row.leased_until == later + LEASE, "still leased by the second claimer"
+        assert await uow.inbox.renew([(20, second.attempts)], later + 2 * LEASE) == {20}
+        assert await uow.inbox.done(20, second.attempts)
+        await uow.commit()
+    assert await stored_ids(database) == []
+
+
+async def test_a_processor_whose_renewal_fails_does_not_finish_an_update_it_lost(database: Database) -> None:
+    update = message_update(30, 6, "hello")
+    async with database.units() as uow:
+        await uow.inbox.add(30, sender_key(update, b"test"), update, NOW)
+        await uow.commit()
+    release = asyncio.Event()
+
+    async def handle(payload: dict[str, Any]) -> None:
+        await release.wait()
+
+    clock = Clock()
+    lease = timedelta(seconds=0.3)  # renewed every 0.1 s of running time
+    processor = InboxProcessor(database.units, handle, concurrency=1, clock=clock, lease=lease)
+    await processor.round()
+    assert processor.in_flight == 1
+    async with database.units() as uow:  # meanwhile its lease lapsed and another instance claimed the update
+        (taken,) = await uow.inbox.claim(NOW + timedelta(seconds=1), 5, LEASE)
+        await uow.commit()
+    await asyncio.sleep(0.15)
+    await processor.round()  # the renewal finds the lease is no longer ours
+    release.set()
+    await processor.drain()
+    assert await stored_ids(database) == [30], "the other instance's update is left to it"
+    async with database.units() as uow:
+        assert await uow.inbox.done(30, taken.attempts)
+        await uow.commit()
+
+
+async def test_a_job_that_raises_neither_advances_its_last_success_nor_hides_the_failure() -> None:
+    class Context:
+        bot = None
+
+    async def works(bot: object) -> None:
+        return None
+
+    async def fails(bot: object) -> None:
+        raise RuntimeError("the database is away")
+
+    await _tick("retention", works)(Context())  # type: ignore[arg-type]
+    succeeded = METRICS.last_success("retention")
+    failures = sample("cairn_job_failures_total", job="retention")
+    await asyncio.sleep(0.01)
+    await _tick("retention", fails)(Context())  # type: ignore[arg-type]
+    assert METRICS.last_success("retention") == succeeded
+    assert sample("cairn_job_failures_total", job="retention") == failures + 1
+    await _tick("retention", works)(Context())  # type: ignore[arg-type]
+    assert (METRICS.last_success("retention") or 0) > (succeeded or 0)
+
+
+async def test_an_inbox_round_whose_claim_fails_is_a_failure_not_a_tick() -> None:
+    engine = create_engine("postgresql+asyncpg://cairn:x@127.0.0.1:1/cairn", pool_pre_ping=False)
+    units = UnitOfWorkFactory(session_factory(engine), DataCipher((DataCipher.new_key(),)))
+
+    async def handle(payload: dict[str, Any]) -> None:
+        raise AssertionError("nothing to handle")
+
+    try:
+        METRICS.ticked("inbox")
+        succeeded = METRICS.last_success("inbox")
+        failures = sample("cairn_job_failures_total", job="inbox")
+        await InboxProcessor(units, handle, concurrency=1).round()
+        assert METRICS.last_success("inbox") == succeeded
+        assert sample("cairn_job_failures_total", job="inbox") == failures + 1
+    finally:
+        await engine.dispose()
+
+
+async def test_readyz_fails_when_the_inbox_processor_died_or_is_held(database: Database) -> None:
+    async def handle(payload: dict[str, Any]) -> None:
+        return None
+
+    async def answers() -> object:
+        return True
+
+    processor = InboxProcessor(database.units, handle, concurrency=1, poll_seconds=0.01)
+    health = Health(database.units, None, False, answers, METRICS, lambda: processor.healthy)
+    assert (await health.checks())["inbox"] == "ok"
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    processor.round = broken  # type: ignore[method-assign]
+    task = asyncio.create_task(processor.run())
+    await asyncio.gather(task, return_exceptions=True)
+    assert (await health.checks())["inbox"] == "failed"
+
+    stopped = InboxProcessor(database.units, handle, concurrency=1, poll_seconds=0.01)
+    stopped.stop_claiming()
+    await stopped.run()
+    assert stopped.healthy, "stopping on purpose is not a failure"
+    held = InboxProcessor(database.units, handle, concurrency=1, hold=True)
+    assert not held.healthy
