@@ -13,6 +13,7 @@ from pathlib import Path
 from bench.alert_latency import run_alert_latency
 from bench.broadcast import broadcast_section
 from bench.detection import run_detection
+from bench.e2e_updates import e2e_section
 from bench.fanout import run_prompt_fanout
 from bench.memory import measure
 
@@ -87,20 +88,26 @@ def main() -> int:
     """Run the chosen benchmarks and write the results file."""
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
-        "which", choices=["all", "fanout", "broadcast", "memory", "latency", "detection"], nargs="?", default="all"
+        "which",
+        choices=["all", "e2e", "fanout", "broadcast", "memory", "latency", "detection"],
+        nargs="?",
+        default="all",
     )
     parser.add_argument("--members", type=int, default=10_000, help="recipients for fan-out (default 10,000)")
     parser.add_argument("--runs", type=int, default=1, help="runs per fan-out figure (median reported)")
+    parser.add_argument("--e2e-members", type=int, default=200, help="members checking in for e2e (default 200)")
     args = parser.parse_args()
     lines = [
         "# Benchmark results",
         "",
         f"Machine: {machine()}.",
         f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC,"
-        f" `python -m bench {args.which} --members {args.members} --runs {args.runs}`.",
+        f" `python -m bench {args.which} --members {args.members} --e2e-members {args.e2e_members}"
+        f" --runs {args.runs}`.",
         "",
     ]
     sections = {
+        "e2e": lambda: e2e_section(args.e2e_members, args.runs),
         "fanout": lambda: fanout_section(args.members, args.runs),
         "broadcast": lambda: broadcast_section(args.members, args.runs),
         "latency": latency_section,

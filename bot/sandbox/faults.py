@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-FAULT_KINDS = frozenset({"429", "500", "502", "503", "slow", "drop"})
+# slow: answer after `delay`; timeout: hold the call for `delay`, then drop it without acting on it (the client
+# sees its own read timeout or a closed connection, and the call never happened); drop: close at once.
+FAULT_KINDS = frozenset({"429", "500", "502", "503", "slow", "timeout", "drop"})
 
 
 @dataclass(frozen=True)

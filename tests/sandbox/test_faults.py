@@ -95,3 +95,42 @@ async def test_clear_removes_faults(sandbox: Sandbox, bot: Bot) -> None:
 def test_unknown_fault_kind_is_rejected(sandbox: Sandbox) -> None:
     with pytest.raises(ValueError, match="unknown fault kind"):
         sandbox.faults.add(kind="404")
+
+
+async def test_timeout_holds_the_call_then_drops_it_without_acting(sandbox: Sandbox, running: RunningSandbox) -> None:
+    user = await known_user(sandbox)
+    async with make_bot(running, read_timeout=0.3) as impatient:
+        sandbox.faults.add(kind="timeout", count=1, methods={"sendMessage"}, delay=0.5)
+        with pytest.raises(TimedOut):
+            await impatient.send_message(1001, "lost on the way")
+        await asyncio.sleep(0.4)
+        sandbox.faults.add(kind="timeout", count=1, methods={"sendMessage"}, delay=0.05)
+        with pytest.raises(NetworkError):
+            await impatient.send_message(1001, "cut off")
+        assert (await impatient.send_message(1001, "made it")).text == "made it"
+    assert [m.text for m in user.messages] == ["made it"], "a timed-out call never happened"
+    assert sandbox.stats.faults_injected["timeout"] == 2
+
+
+async def test_every_call_is_recorded_with_its_chat_status_and_retry_after(sandbox: Sandbox, bot: Bot) -> None:
+    await known_user(sandbox)
+    sandbox.stats.reset()
+    sandbox.faults.add(kind="429", count=1, methods={"sendMessage"}, retry_after=4)
+    sandbox.faults.add(kind="drop", count=1, methods={"sendMessage"})
+    with pytest.raises(RetryAfter):
+        await bot.send_message(1001, "too soon")
+    with pytest.raises(NetworkError):
+        await bot.send_message(1001, "dropped")
+    await bot.send_message(1001, "fine")
+    await bot.get_me()
+    records = [(r.method, r.chat_id, r.status, r.retry_after) for r in sandbox.stats.requests]
+    assert records == [
+        ("sendMessage", 1001, 429, 4),
+        ("sendMessage", 1001, 0, None),
+        ("sendMessage", 1001, 200, None),
+        ("getMe", None, 200, None),
+    ]
+    times = [r.at for r in sandbox.stats.requests]
+    assert times == sorted(times)
+    sandbox.stats.reset()
+    assert sandbox.stats.requests == []
