@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flows import router
 from flows.broadcast_message import MAX_TEXT, STOP_DATA
 from flows.broadcast_model import (
     ActivityCard,
@@ -48,7 +47,7 @@ class StaffDialogue(Dialogue):
     def __post_init__(self) -> None:
         self.member = MemberSnapshot(registered=True, organisation=HILLSIDE, consent=ONBOARDED)
 
-    def _run(self, inbound: Inbound) -> list[str]:
+    def _facts(self, inbound: Inbound) -> Facts:
         staff = StaffInfo(HILLSIDE.id, self.role, "Sam", False) if self.role else None
         wanted = isinstance(inbound, Command | ButtonPress) or (
             self.member.conversation is not None and self.member.conversation.flow == "bc"
@@ -57,20 +56,9 @@ class StaffDialogue(Dialogue):
         if self.role == "coordinator" and wanted:
             cards = self.cards if isinstance(inbound, TextMessage) else ()
             known = BroadcastFacts(HILLSIDE.name, self.audience, cards, {"walking": "taxonomy.walking"})
-        facts = Facts(
+        return Facts(
             self.member, CATALOGUE, CRISIS, self.now, None, INSTRUMENTS, self.language, 7, staff, broadcast=known
         )
-        outcome = router.handle(inbound, facts, method="test")
-        self.outcomes.append(outcome)
-        for effect in outcome.effects:
-            self._apply(effect)
-        texts = [CATALOGUE.render_reply(r) for r in outcome.replies]
-        for r in outcome.replies:
-            if r.buttons:
-                self.last_buttons = {CATALOGUE.render(b.label): b.data for row in r.buttons for b in row}
-        if outcome.notice:
-            texts.append(f"[notice] {CATALOGUE.render(outcome.notice)}")
-        return texts
 
     @property
     def last(self) -> Outcome:
