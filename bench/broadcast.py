@@ -111,7 +111,7 @@ async def _insert_cohort(connection: object, cohort: Cohort, organisation_id: in
         await execute(insert(ActivityPreference), preferences[start : start + CHUNK])
 
 
-async def run_broadcast(members: int, rate: float = 29.0) -> BroadcastResult:
+async def run_broadcast(members: int, rate: float = 30.0) -> BroadcastResult:
     """Send one broadcast to `members` through the real job and Bot to the sandbox (own process, limits on)."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/bench.db"

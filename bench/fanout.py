@@ -120,7 +120,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def run_prompt_fanout(members: int, rate: float = 29.0) -> FanoutResult:
+async def run_prompt_fanout(members: int, rate: float = 30.0) -> FanoutResult:
     """Send `members` due prompts through the real job and Bot to the sandbox (own process, limits on)."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/bench.db"

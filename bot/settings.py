@@ -37,7 +37,7 @@ class Settings:
     max_concurrent_updates: int = 64
     instruments_dir: Path | None = None
     tick_seconds: float = 5.0
-    send_rate_per_second: float = 29.0
+    send_rate_per_second: float = 30.0
     send_chat_interval_seconds: float = 1.0
     language_model: bool = True
     risk_model_dir: Path | None = None
@@ -89,7 +89,7 @@ class Settings:
             max_concurrent_updates=concurrency,
             instruments_dir=Path(env["CAIRN_INSTRUMENTS_DIR"]) if env.get("CAIRN_INSTRUMENTS_DIR") else None,
             tick_seconds=_number(env, "CAIRN_TICK_SECONDS", 5.0),
-            send_rate_per_second=_number(env, "CAIRN_SEND_RATE_PER_SECOND", 29.0),
+            send_rate_per_second=_number(env, "CAIRN_SEND_RATE_PER_SECOND", 30.0),
             send_chat_interval_seconds=_number(env, "CAIRN_SEND_CHAT_INTERVAL_SECONDS", 1.0),
             language_model=env.get("CAIRN_LANGUAGE_MODEL", "on").lower() not in ("off", "0", "false", "no"),
             risk_model_dir=Path(env["CAIRN_RISK_MODEL_DIR"]) if env.get("CAIRN_RISK_MODEL_DIR") else None,

@@ -65,7 +65,7 @@ class BroadcastJob:
         catalogue: Catalogue,
         clock: Callable[[], datetime],
         *,
-        rate: float = 29.0,
+        rate: float = 30.0,
         limiter: SendLimiter | None = None,
         lease: timedelta = LEASE,
         progress_every: timedelta = PROGRESS_EVERY,

@@ -38,7 +38,7 @@ class SendLimiter:
 
     def __init__(
         self,
-        per_second: float = 29.0,
+        per_second: float = 30.0,
         per_chat_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
