@@ -20,6 +20,7 @@ from flows.activities.occurrences import occurrences
 from flows.outcome import Reply, Text, reply
 from flows.snapshot import Facts
 from flows.texts import Catalogue
+from models.activities import UpsertResult
 from models.repositories import MemberRow
 from models.unit_of_work import UnitOfWork
 
@@ -107,14 +108,24 @@ class ActivityEffects:
         if staff is None or staff.role != COORDINATOR:
             log.warning("activity_save_refused")
             return
-        listed = with_fresh_ids(replace(activity, organisation_id=staff.organisation_id))
-        result = await uow.activities.upsert(staff.organisation_id, listed, facts.now)
+        await self.save_listing(uow, activity, staff.organisation_id, facts.now)
+
+    async def save_listing(
+        self, uow: UnitOfWork, activity: Activity, organisation_id: int, now: datetime
+    ) -> UpsertResult | None:
+        """Add or update a coordinator's listing (checked by the caller); None if another organisation owns the id.
+
+        Members going to a session that moved are told and their reminders withdrawn.
+        """
+        listed = with_fresh_ids(replace(activity, organisation_id=organisation_id))
+        result = await uow.activities.upsert(organisation_id, listed, now)
         if result.conflicts:
             log.warning("activity_save_conflict")
-            return
+            return None
         log.info("activity_saved added=%d updated=%d", len(result.added), len(result.updated))
         if result.updated:
-            await self._sessions_moved(uow, listed, facts.now)
+            await self._sessions_moved(uow, listed, now)
+        return result
 
     async def _sessions_moved(self, uow: UnitOfWork, activity: Activity, now: datetime) -> None:
         """Tell members going to a session that no longer exists (its day or time changed); withdraw reminders."""
@@ -135,16 +146,24 @@ class ActivityEffects:
         if staff is None or staff.role != COORDINATOR:
             log.warning("activity_cancel_refused")
             return
-        if not await uow.activities.cancel_session(
-            staff.organisation_id, effect.activity_id, effect.local_date, facts.now
-        ):
+        await self.cancel_session(uow, effect, staff.organisation_id, facts.now)
+
+    async def cancel_session(
+        self, uow: UnitOfWork, effect: CancelActivitySession, organisation_id: int, now: datetime
+    ) -> int | None:
+        """Cancel a session of the organisation's activity and tell who said they'd go; None if not theirs.
+
+        Returns how many members were told (through the outbox, in this transaction).
+        """
+        if not await uow.activities.cancel_session(organisation_id, effect.activity_id, effect.local_date, now):
             log.warning("activity_cancel_refused")
-            return
+            return None
         going = await uow.activity_choices.going_to(effect.activity_id, effect.starts_at)
         for person in going:
-            await self._tell(uow, person.member_id, person.chat_id, "activity_cancelled", effect.notice, facts.now)
+            await self._tell(uow, person.member_id, person.chat_id, "activity_cancelled", effect.notice, now)
             await self._withdraw(uow, person.member_id, effect.activity_id, person.reminder_outbox_id)
         log.info("activity_session_cancelled told=%d", len(going))
+        return len(going)
 
     async def _withdraw(self, uow: UnitOfWork, member_id: int, activity_id: str, outbox_id: int | None) -> None:
         if outbox_id is not None:

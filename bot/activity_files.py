@@ -41,12 +41,17 @@ class ImportSummary:
         return self.added + self.updated + self.unchanged
 
 
+def decode_text(data: bytes) -> str:
+    """Read a file's bytes as text: UTF-8, a byte order mark allowed, bad bytes replaced."""
+    return data.decode("utf-8-sig", errors="replace")
+
+
 def read_text(path: Path) -> str | None:
-    """Read a file as text (UTF-8, a byte order mark allowed, bad bytes replaced); None if it cannot be read."""
+    """Read a file as text (see `decode_text`); None if it cannot be read."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return None
-        return path.read_bytes().decode("utf-8-sig", errors="replace")
+        return decode_text(path.read_bytes())
     except OSError:
         return None
 
@@ -62,11 +67,34 @@ async def import_activities(
         organisation = await uow.organisations.by_slug(slug)
         if organisation is None:
             raise OperatorError(f"no organisation called {slug!r}")
-        today = now.astimezone(LONDON).date()
-        result = parse_document(content, path.name, organisation.id, taxonomy or bundled_taxonomy(), today)
-        if not result.readable:
-            return ImportSummary(False, lines=result.notes)
-        done = await uow.activities.upsert_many(organisation.id, result.activities, now)
+    return await import_document(units, content, path.name, organisation.id, now, taxonomy)
+
+
+async def import_document(
+    units: UnitOfWorkFactory,
+    content: str,
+    name: str,
+    organisation_id: int,
+    now: datetime,
+    taxonomy: Taxonomy | None = None,
+    actor_member_id: int | None = None,
+) -> ImportSummary:
+    """Add or update a file's services as the organisation's activities, in one transaction (the CLI, the dashboard).
+
+    `name` is the file's name (its extension says CSV or JSON). With `actor_member_id` the import is audited.
+    """
+    today = now.astimezone(LONDON).date()
+    result = await asyncio.to_thread(
+        parse_document, content, name, organisation_id, taxonomy or bundled_taxonomy(), today
+    )
+    if not result.readable:
+        return ImportSummary(False, lines=result.notes)
+    async with units() as uow:
+        done = await uow.activities.upsert_many(organisation_id, result.activities, now)
+        if actor_member_id is not None:
+            await uow.audit.record(
+                "activities_imported", "organisation", organisation_id, now, actor_member_id, organisation_id
+            )
         await uow.commit()
     conflicts = tuple(
         f"service {short(key)}: this id belongs to another organisation's activity, not changed"
@@ -89,6 +117,18 @@ async def import_activities(
         len(done.conflicts),
         (*result.skipped, *conflicts, *result.notes),
     )
+
+
+def report_lines(summary: ImportSummary, name: str) -> tuple[str, ...]:
+    """The plain report of an import, as `python -m bot import-activities` prints it (without the indent)."""
+    if summary.readable:
+        head = (
+            f"Activities: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "
+            f"{summary.skipped} skipped, {summary.conflicts} refused (another organisation's id)."
+        )
+    else:
+        head = f"Could not read {name}:"
+    return (head, *summary.lines)
 
 
 def term_labels(catalogue: Catalogue, taxonomy: Taxonomy) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from flows.broadcast import COORDINATOR, people
@@ -26,13 +27,31 @@ async def apply_broadcast(uow: UnitOfWork, effect: object, member: MemberRow, fa
     if staff is None or staff.role != COORDINATOR:  # checked again here, in the same transaction as the write
         state.outcome = Outcome(replies=(reply(Text("staff.coordinators_only")),))
         return
-    members = await uow.broadcasts.audience_members(staff.organisation_id, effect.audience)
-    if not members:
+    created = await create_broadcast(uow, staff.organisation_id, member.id, effect, facts.now)
+    if created is None:
         state.outcome = replace(state.outcome, replies=(reply(Text("broadcast.nobody")),))
         return
-    await uow.broadcasts.create(
-        staff.organisation_id, member.id, effect.text, effect.card, effect.audience, members, facts.now
-    )
-    queued = reply(Text("broadcast.queued", {"people": people(len(members))}))
+    queued = reply(Text("broadcast.queued", {"people": people(created[1])}))
     state.outcome = replace(state.outcome, replies=(queued,))
+
+
+async def create_broadcast(
+    uow: UnitOfWork,
+    organisation_id: int,
+    author_member_id: int,
+    effect: CreateBroadcast,
+    now: datetime,
+    request_key: str | None = None,
+) -> tuple[int, int] | None:
+    """Write a broadcast and one delivery per member of its audience as it is now; None when nobody is in it.
+
+    The caller has checked that the author coordinates the organisation. Returns the id and the recipients.
+    """
+    members = await uow.broadcasts.audience_members(organisation_id, effect.audience)
+    if not members:
+        return None
+    broadcast_id = await uow.broadcasts.create(
+        organisation_id, author_member_id, effect.text, effect.card, effect.audience, members, now, request_key
+    )
     log.info("broadcast_created recipients=%d card=%s", len(members), effect.card is not None)
+    return broadcast_id, len(members)

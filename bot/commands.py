@@ -79,6 +79,7 @@ async def demo(host: str, port: int) -> int:
     print(f"  Coordinator invite:       send '/start {invite}' (single use, 24 hours)")
     if settings.web_port:
         print(f"  Activities API:           http://{settings.web_host}:{settings.web_port}/openreferral/services")
+        print(f"  Coordinator dashboard:    {settings.dashboard_base_url}/dashboard (send /dashboard for a login link)")
     print("  Press Ctrl+C to stop.", flush=True)
     try:
         await run_polling(cairn, _stop_on_signals(), poll_timeout=10)
@@ -184,7 +185,7 @@ async def invite(slug: str, role: str, valid_for: timedelta) -> int:
 
 async def import_activity_file(path: Path, slug: str | None) -> int:
     """Import an Open Referral UK JSON or CSV file as an organisation's activities and print the report."""
-    from bot.activity_files import import_activities
+    from bot.activity_files import import_activities, report_lines
     from bot.runtime import ensure_default_organisation
 
     settings = _settings()
@@ -197,14 +198,9 @@ async def import_activity_file(path: Path, slug: str | None) -> int:
         return 1
     finally:
         await engine.dispose()
-    if summary.readable:
-        print(
-            f"Activities: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "
-            f"{summary.skipped} skipped, {summary.conflicts} refused (another organisation's id)."
-        )
-    else:
-        print(f"Could not read {path}:")
-    for line in summary.lines:
+    head, *lines = report_lines(summary, str(path))
+    print(head)
+    for line in lines:
         print(f"  - {line}")
     return 0 if summary.readable and summary.imported else 1
 

@@ -103,14 +103,16 @@ class EffectApplier:
         chart: object,
         instruments: Mapping[str, Any],
         crisis: CrisisResources,
+        dashboard_url: str = "",
     ) -> None:
-        """Wire texts, the in-memory store, the chart renderer, the instruments and the crisis resources."""
+        """Wire texts, the in-memory store, the chart renderer, the instruments, the crisis resources and where
+        the web dashboard is reached."""
         self._crisis = crisis
         self._catalogue = catalogue
         self._ephemeral = ephemeral
         self._chart = chart
         self._instruments = instruments
-        self._staff = StaffEffects(catalogue, crisis)
+        self._staff = StaffEffects(catalogue, crisis, dashboard_url)
         self._activities = ActivityEffects(catalogue)
 
     async def apply(

@@ -138,6 +138,7 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
         TrendChart(instruments),
         language,
         neighbourhoods=settings.neighbourhoods,
+        dashboard_url=settings.dashboard_base_url,
     )
     bot = build_bot(settings)
     prompts = PromptJob(units, catalogue, clock, stopping=stopping.is_set)
@@ -317,7 +318,7 @@ async def start_web_app(cairn: Cairn) -> RunningWeb | None:
     settings = cairn.settings
     if not settings.web_port:
         return None
-    app = build_web_app(cairn.units, settings)
+    app = build_web_app(cairn.units, settings, language=cairn.language)
     language_model_on = settings.language_model or settings.risk_model_dir is not None
     inbox_healthy = (lambda: cairn.inbox.healthy) if cairn.inbox is not None else None
     get_me = cairn.application.bot.get_me

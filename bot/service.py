@@ -76,6 +76,7 @@ class MemberService:
         chart: object = None,
         language: LanguageAssessor | None = None,
         neighbourhoods: tuple[str, ...] = (),
+        dashboard_url: str = "",
     ) -> None:
         """Wire the service to storage, texts, resources, instruments and a clock."""
         self._units = units
@@ -86,7 +87,7 @@ class MemberService:
         self._instruments = dict(instruments or {})
         self._language = language
         self.ephemeral = EphemeralConversations()
-        self._effects = EffectApplier(catalogue, self.ephemeral, chart, self._instruments, crisis)
+        self._effects = EffectApplier(catalogue, self.ephemeral, chart, self._instruments, crisis, dashboard_url)
         self._activity_facts = ActivityFactsLoader(neighbourhoods)
         self._broadcast_facts = BroadcastFactsLoader(catalogue)
 

@@ -49,6 +49,9 @@ class Settings:
     webhook_secret: str = ""
     shutdown_seconds: float = 20.0
     retention: RetentionPeriods = field(default_factory=RetentionPeriods)
+    dashboard_url: str = ""  # public base URL of the web dashboard; empty: http://CAIRN_WEB_HOST:CAIRN_WEB_PORT
+    dashboard_idle_minutes: float = 30.0
+    dashboard_session_hours: float = 12.0
     test_hold_inbox: bool = False  # tests only: store webhook updates but do not handle them (see tests/faults)
 
     @property
@@ -57,6 +60,13 @@ class Settings:
         base = self.telegram_api_base_url.rstrip("/")
         head, _, tail = base.rpartition("/")
         return f"{head}/file/{tail}"
+
+    @property
+    def dashboard_base_url(self) -> str:
+        """Where the dashboard is reached from a browser (no trailing slash)."""
+        if self.dashboard_url:
+            return self.dashboard_url.rstrip("/")
+        return f"http://{self.web_host}:{self.web_port or 8080}"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +113,9 @@ class Settings:
             webhook_secret=env.get("CAIRN_WEBHOOK_SECRET", ""),
             shutdown_seconds=_number(env, "CAIRN_SHUTDOWN_SECONDS", 20.0),
             retention=_retention(env),
+            dashboard_url=_dashboard_url(env),
+            dashboard_idle_minutes=_number(env, "CAIRN_DASHBOARD_IDLE_MINUTES", 30.0),
+            dashboard_session_hours=_number(env, "CAIRN_DASHBOARD_SESSION_HOURS", 12.0),
             test_hold_inbox=env.get("CAIRN_TEST_HOLD_INBOX", "") == "1",
         ).checked()
 
@@ -124,6 +137,13 @@ def _retention(env: Mapping[str, str]) -> RetentionPeriods:
         return RetentionPeriods.from_env(env)
     except RetentionError as error:
         raise SettingsError(str(error)) from error
+
+
+def _dashboard_url(env: Mapping[str, str]) -> str:
+    url = env.get("CAIRN_DASHBOARD_URL", "").strip().rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError("CAIRN_DASHBOARD_URL must start with http:// or https://")
+    return url
 
 
 def _mode(env: Mapping[str, str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.web.dashboard.links import mint_login_link
 from flows.alert_messages import claimed_notice, relay_invitation
 from flows.crisis import CrisisResources
 from flows.outcome import (
@@ -19,6 +20,7 @@ from flows.outcome import (
     RemoveFromTeam,
     Reply,
     ResolveAlert,
+    SendDashboardLink,
     SetDuty,
     SetRota,
     Text,
@@ -43,6 +45,7 @@ STAFF_EFFECTS = frozenset(
         "AnswerRelay",
         "RelayText",
         "EndRelay",
+        "SendDashboardLink",
         "Audit",
     }
 )
@@ -51,10 +54,11 @@ STAFF_EFFECTS = frozenset(
 class StaffEffects:
     """Applies staff and relay effects; messages to other chats go through the outbox, in this transaction."""
 
-    def __init__(self, catalogue: Catalogue, crisis: CrisisResources) -> None:
-        """Wire the texts."""
+    def __init__(self, catalogue: Catalogue, crisis: CrisisResources, dashboard_url: str = "") -> None:
+        """Wire the texts and where the web dashboard is reached (for login links)."""
         self._catalogue = catalogue
         self._crisis = crisis
+        self._dashboard_url = dashboard_url
 
     async def apply(self, uow: UnitOfWork, effect: object, member: MemberRow, facts: Facts, state: Any) -> None:
         """Apply one effect for the member (or staff member) who wrote."""
@@ -88,6 +92,12 @@ class StaffEffects:
                 await self._relay_text(uow, session_id, text, from_member, facts)
             case EndRelay(session_id=session_id):
                 await self._end_relay(uow, session_id, member, facts)
+            case SendDashboardLink():
+                link = await mint_login_link(uow, self._dashboard_url, member.id, now)
+                if link is not None:
+                    message = reply(Text("dashboard.link", {"link": link}))
+                    state.outcome = state.outcome.then(Outcome(replies=(message,)))
+                    log.info("dashboard_link_sent")
             case _:
                 raise TypeError(f"unknown staff effect {type(effect).__name__}")
 

@@ -34,6 +34,11 @@ def escalation_step(tier: str, level: int, age: timedelta, timings: AlertTimings
     return None
 
 
+def shared_reasons(share_level: str, reasons: tuple[str, ...]) -> tuple[str, ...]:
+    """The reasons staff may see: all of them when the member shares "also my answers", else none (a flag only)."""
+    return reasons if share_level == "with_answers" else ()
+
+
 def alert_for_staff(
     alert_id: int,
     tier: str,
@@ -48,8 +53,9 @@ def alert_for_staff(
     if nobody_on_duty:
         parts.append(Text("alert.nobody_on_duty"))
     parts.append(Text(f"alert.headline.{tier}", {"organisation": organisation, "id": alert_id}))
-    if share_level == "with_answers" and reasons:
-        parts.append(Text("alert.reasons", {"lines": tuple(Text("alert.reason_line", {"reason": r}) for r in reasons)}))
+    shared = shared_reasons(share_level, reasons)
+    if shared:
+        parts.append(Text("alert.reasons", {"lines": tuple(Text("alert.reason_line", {"reason": r}) for r in shared)}))
     else:
         parts.append(Text("alert.flag_only"))
     parts.append(Text("alert.how_to_help"))

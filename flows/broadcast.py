@@ -137,7 +137,7 @@ def _filter(data: Mapping[str, Any]) -> AudienceFilter:
     return AudienceFilter(data.get("area"), frozenset(data.get("interests", ())))
 
 
-def _too_small(audience: AudienceFilter, count: int) -> bool:
+def too_small(audience: AudienceFilter, count: int) -> bool:
     """A narrowed audience of a few people could point at someone: news goes to groups of SMALL_GROUP or more."""
     return (audience.area is not None or bool(audience.interests)) and 0 < count < SMALL_GROUP
 
@@ -248,7 +248,7 @@ def _preview(data: Data, facts: Facts) -> Outcome:
     message = member_message(data["text"], card, facts.broadcast.organisation_name)
     count = facts.broadcast.audience.count(_filter(data))
     rows: list[tuple[Button, ...]] = []
-    small = _too_small(_filter(data), count)
+    small = too_small(_filter(data), count)
     if count and not small:
         rows.append((Button(Text("broadcast.button.send"), button_data(FLOW, "preview", "send")),))
     rows.append((Button(Text("broadcast.button.change"), button_data(FLOW, "preview", "change")),))
@@ -279,7 +279,7 @@ def _on_preview(choice: str, data: Data, facts: Facts) -> Outcome | None:
         return None
     audience = _filter(data)
     count = facts.broadcast.audience.count(audience)
-    if not count or _too_small(audience, count):
+    if not count or too_small(audience, count):
         return Outcome(notice=Text("broadcast.nobody" if not count else "broadcast.too_small", {"size": SMALL_GROUP}))
     card = ActivityCard.from_dict(data["card"]) if data.get("card") else None
     return Outcome(

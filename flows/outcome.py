@@ -280,6 +280,11 @@ class EndRelay:
 
 
 @dataclass(frozen=True)
+class SendDashboardLink:
+    """Send a staff member a single-use login link for the web dashboard (minted at the edge)."""
+
+
+@dataclass(frozen=True)
 class Audit:
     """Append an audit event (no health content)."""
 
@@ -318,6 +323,7 @@ Effect = (
     | AnswerRelay
     | RelayText
     | EndRelay
+    | SendDashboardLink
     | Audit
     | ActivityEffect
     | CreateBroadcast

@@ -19,6 +19,7 @@ from flows.outcome import (
     RemoveFromTeam,
     ResolveAlert,
     SaveConversation,
+    SendDashboardLink,
     SetDuty,
     SetRota,
     Text,
@@ -32,7 +33,7 @@ OUTCOMES = ("ok", "gp", "nhs111", "crisis", "emergency", "unreachable")
 COORDINATOR = "coordinator"
 DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
-STAFF_COMMANDS = frozenset({"duty", "rota", "team", "alerts"})
+STAFF_COMMANDS = frozenset({"duty", "rota", "team", "alerts", "dashboard"})
 
 
 def alert_buttons(alert_id: int) -> tuple[tuple[Button, ...], ...]:
@@ -48,8 +49,12 @@ def alert_buttons(alert_id: int) -> tuple[tuple[Button, ...], ...]:
 def command(name: str, argument: str, facts: Facts) -> Outcome:
     """Handle a staff command; anyone else is told politely that it is for staff."""
     staff = facts.staff
+    if staff is None and name == "dashboard":  # not advertised beyond staff: the usual answer to an unknown command
+        return Outcome(replies=(reply(Text("command.unknown")),))
     if staff is None:
         return Outcome(replies=(reply(Text("staff.only")),), effects=(Audit("staff_command_refused", "command"),))
+    if name == "dashboard":
+        return Outcome(effects=(SendDashboardLink(), Audit("dashboard_link_sent", "member")))
     if name == "duty":
         return _duty(argument, facts)
     if name == "rota":

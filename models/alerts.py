@@ -33,6 +33,10 @@ class AlertRow:
     claimed_by: int | None
     reasons: tuple[str, ...]
     member_chat_id: int
+    claimed_at: datetime | None = None
+    resolved_at: datetime | None = None
+    outcome: str | None = None
+    has_note: bool = False
 
 
 class AlertRepository:
@@ -140,6 +144,44 @@ class AlertRepository:
         )
         return [self._row(alert, chat_id) for alert, chat_id in rows.all()]
 
+    async def in_organisation(self, alert_id: int, organisation_id: int) -> AlertRow | None:
+        """Return one alert only if it belongs to the organisation (the dashboard never reads across them)."""
+        row = (
+            await self._session.execute(
+                select(Alert, Member.chat_id)
+                .join(Member, Member.id == Alert.member_id)
+                .where(Alert.id == alert_id, Alert.organisation_id == organisation_id)
+            )
+        ).first()
+        return self._row(row[0], row[1]) if row else None
+
+    async def for_dashboard(
+        self, organisation_id: int, resolved_since: datetime, claimed_by: int | None = None, limit: int = 200
+    ) -> list[AlertRow]:
+        """An organisation's unresolved alerts (oldest first), then those resolved since a time (newest first);
+        with `claimed_by`, only the resolved ones that person claimed."""
+        open_rows = await self.open_for_organisation(organisation_id)
+        resolved = (
+            select(Alert, Member.chat_id)
+            .join(Member, Member.id == Alert.member_id)
+            .where(
+                Alert.organisation_id == organisation_id,
+                Alert.status == "resolved",
+                Alert.resolved_at >= resolved_since,
+            )
+            .order_by(Alert.resolved_at.desc())
+            .limit(limit)
+        )
+        if claimed_by is not None:
+            resolved = resolved.where(Alert.claimed_by_member_id == claimed_by)
+        rows = (await self._session.execute(resolved)).all()
+        return open_rows[:limit] + [self._row(alert, chat_id) for alert, chat_id in rows]
+
+    async def note_of(self, alert_id: int) -> str | None:
+        """Return the volunteer's note on an alert, decrypted."""
+        encrypted = await self._session.scalar(select(Alert.note_encrypted).where(Alert.id == alert_id))
+        return self._cipher.decrypt(encrypted) if encrypted is not None else None
+
     async def _locked(self, query: object, limit: int) -> list[AlertRow]:
         statement = (
             query.add_columns(Member.chat_id)  # type: ignore[attr-defined]
@@ -164,4 +206,8 @@ class AlertRepository:
             alert.claimed_by_member_id,
             tuple(json.loads(self._cipher.decrypt(alert.reasons_encrypted))),
             chat_id,
+            alert.claimed_at,
+            alert.resolved_at,
+            alert.outcome,
+            alert.note_encrypted is not None,
         )

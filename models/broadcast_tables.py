@@ -19,6 +19,7 @@ class Broadcast(Base):
     """One piece of news from a coordinator; the text they wrote is encrypted, the activity card is public."""
 
     __tablename__ = "broadcasts"
+    __table_args__ = (UniqueConstraint("organisation_id", "request_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -36,6 +37,7 @@ class Broadcast(Base):
     finished_at: Mapped[datetime | None]
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
     progress_at: Mapped[datetime | None]
+    request_key: Mapped[str | None] = mapped_column(String(64))  # the dashboard form's key: a second Send is a no-op
 
 
 class BroadcastDelivery(Base):

@@ -43,6 +43,21 @@ class ProgressTarget:
 
 
 @dataclass(frozen=True)
+class BroadcastSummary:
+    """One broadcast as its organisation's coordinators see it on the dashboard: what it says and how it stands."""
+
+    id: int
+    text: str
+    card: ActivityCard | None
+    audience: AudienceFilter
+    recipients: int
+    status: str  # queued, sending, done
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
 class DeliveryCounts:
     """How a broadcast's deliveries stand."""
 
@@ -119,8 +134,12 @@ class BroadcastRepository:
         audience: AudienceFilter,
         member_ids: Sequence[int],
         now: datetime,
+        request_key: str | None = None,
     ) -> int:
-        """Write a broadcast and one pending delivery per member; return its id."""
+        """Write a broadcast and one pending delivery per member; return its id.
+
+        A `request_key` already used in the organisation raises IntegrityError at the flush (see `by_request_key`).
+        """
         row = Broadcast(
             organisation_id=organisation_id,
             author_member_id=author_member_id,
@@ -131,6 +150,7 @@ class BroadcastRepository:
             recipients=len(member_ids),
             status="queued",
             created_at=now,
+            request_key=request_key,
         )
         self._session.add(row)
         await self._session.flush()
@@ -141,6 +161,46 @@ class BroadcastRepository:
         for start in range(0, len(values), INSERT_CHUNK):
             await self._session.execute(insert(BroadcastDelivery), values[start : start + INSERT_CHUNK])
         return row.id
+
+    async def by_request_key(self, organisation_id: int, request_key: str) -> int | None:
+        """Find the broadcast an organisation's dashboard form already sent, by the form's key."""
+        found: int | None = await self._session.scalar(
+            select(Broadcast.id).where(
+                Broadcast.organisation_id == organisation_id, Broadcast.request_key == request_key
+            )
+        )
+        return found
+
+    async def summary(self, broadcast_id: int, organisation_id: int) -> BroadcastSummary | None:
+        """One of the organisation's broadcasts; None when there is none with this id in that organisation."""
+        row = await self._session.scalar(
+            select(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.organisation_id == organisation_id)
+        )
+        return self._summary(row) if row is not None else None
+
+    async def for_organisation(self, organisation_id: int, limit: int = 50) -> list[BroadcastSummary]:
+        """The organisation's latest broadcasts, newest first."""
+        rows = await self._session.scalars(
+            select(Broadcast)
+            .where(Broadcast.organisation_id == organisation_id)
+            .order_by(Broadcast.id.desc())
+            .limit(limit)
+        )
+        return [self._summary(row) for row in rows]
+
+    def _summary(self, row: Broadcast) -> BroadcastSummary:
+        audience = json.loads(row.audience or "{}")
+        return BroadcastSummary(
+            id=row.id,
+            text=self._cipher.decrypt(row.text_encrypted),
+            card=ActivityCard.from_dict(json.loads(row.card)) if row.card else None,
+            audience=AudienceFilter(audience.get("area"), frozenset(audience.get("interests") or ())),
+            recipients=row.recipients,
+            status=row.status,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+        )
 
     async def start_queued(self, now: datetime, limit: int = 20) -> list[int]:
         """Move queued broadcasts to sending; return their ids."""

@@ -291,5 +291,6 @@ from models.activity_tables import (  # noqa: E402, F401
     ActivityScheduleRow,
 )
 from models.broadcast_tables import Broadcast, BroadcastDelivery, UnreachableMember  # noqa: E402, F401
+from models.dashboard_tables import DashboardLoginToken, DashboardSession  # noqa: E402, F401
 from models.inbox_tables import InboxUpdate  # noqa: E402, F401
 from models.member_activity_tables import ActivityPreference, ActivityResponse  # noqa: E402, F401

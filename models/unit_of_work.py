@@ -14,6 +14,7 @@ from models.broadcast_deliveries import DeliveryRepository
 from models.broadcasts import BroadcastRepository
 from models.checkins import CheckInRepository, PlanRepository
 from models.crypto import DataCipher
+from models.dashboard import DashboardAccess
 from models.inbox import InboxRepository
 from models.outbox import OutboxRepository
 from models.prompts import PromptRepository
@@ -52,6 +53,7 @@ class UnitOfWork:
     activities: ActivityRepository
     activity_choices: ActivityChoices
     inbox: InboxRepository
+    dashboard: DashboardAccess
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
         """Prepare a unit of work; the transaction starts on entry."""
@@ -80,6 +82,7 @@ class UnitOfWork:
         self.activity_choices = ActivityChoices(self.session)
         self.activities = ActivityRepository(self.session)
         self.inbox = InboxRepository(self.session, self.cipher)
+        self.dashboard = DashboardAccess(self.session)
         return self
 
     async def __aexit__(

@@ -12,7 +12,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.metrics import METRICS
-from bot.telegram.render import split_text
+from bot.telegram.render import NO_PREVIEW, split_text
 from bot.telegram.sending import retry_seconds
 from models.outbox import LeasedMessage
 from models.unit_of_work import UnitOfWorkFactory
@@ -116,8 +116,11 @@ class OutboxJob:
                     return "sent", message.edit_message_id
                 sent_id = None
                 for chunk in split_text(message.text)[:-1]:
-                    await bot.send_message(message.chat_id, chunk)
-                sent = await bot.send_message(message.chat_id, split_text(message.text)[-1], reply_markup=markup)
+                    await bot.send_message(message.chat_id, chunk, link_preview_options=NO_PREVIEW)
+                last = split_text(message.text)[-1]
+                sent = await bot.send_message(
+                    message.chat_id, last, reply_markup=markup, link_preview_options=NO_PREVIEW
+                )
                 sent_id = sent.message_id
                 return "sent", sent_id
             except RetryAfter as error:

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot.logs import where
 from bot.service import Delivery, MemberService
-from bot.telegram.render import notice_text, split_text
+from bot.telegram.render import NO_PREVIEW, notice_text, split_text
 from bot.telegram.sending import GaveUp, with_retries
 from bot.telegram.translate import Translated, translate
 from flows.inbound import ButtonPress, Command
@@ -76,7 +76,9 @@ class UpdateHandler:
                 try:
                     await with_retries(
                         "send_message",
-                        lambda text=text, markup=markup: bot.send_message(chat_id, text, reply_markup=markup),  # type: ignore[misc]
+                        lambda text=text, markup=markup: bot.send_message(  # type: ignore[misc]
+                            chat_id, text, reply_markup=markup, link_preview_options=NO_PREVIEW
+                        ),
                         attempts=4,
                         raise_on_give_up=True,
                     )

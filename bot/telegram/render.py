@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import CallbackQueryLimit, MessageLimit
 
 from flows.outcome import Reply
@@ -10,6 +10,8 @@ from flows.texts import Catalogue
 
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
 MAX_NOTICE = int(CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+"""Replies and outbox messages never carry link previews: Telegram would fetch a dashboard login link."""
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

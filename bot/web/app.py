@@ -1,16 +1,21 @@
-"""Build, start and stop Cairn's web app; every answer is JSON, and no error reaches a client as a traceback."""
+"""Build, start and stop Cairn's web app; API answers are JSON (dashboard pages HTML), never a traceback."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from bot.logs import where
 from bot.settings import Settings
+from bot.web.dashboard import add_dashboard_routes
+from bot.web.dashboard.deps import DashboardDeps, LanguageAssessor
+from bot.web.dashboard.pages.activities import MAX_UPLOAD_BYTES
 from bot.web.openreferral import add_openreferral_routes
+from flows.texts import load_catalogue
 from models.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("cairn")
@@ -39,12 +44,30 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_body(500, "Internal Server Error")
 
 
-def build_web_app(units: UnitOfWorkFactory, settings: Settings) -> web.Application:
-    """Build the web app: the read-only Open Referral UK API under /openreferral."""
-    app = web.Application(middlewares=[json_errors])
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
+"""The largest request body read: an Open Referral UK file uploaded on the dashboard and its form (the webhook
+refuses a wrong secret before reading anything)."""
+
+
+def build_web_app(
+    units: UnitOfWorkFactory,
+    settings: Settings,
+    clock: Callable[[], datetime] = _utc_now,
+    language: LanguageAssessor | None = None,
+) -> web.Application:
+    """Build the web app: the read-only Open Referral UK API under /openreferral, the dashboard under /dashboard.
+
+    `language` is the bot's risk reader, so staff text written on the dashboard is read as in the chat.
+    """
+    app = web.Application(middlewares=[json_errors], client_max_size=MAX_REQUEST_BYTES)
     app[UNITS] = units
     app[SETTINGS] = settings
     add_openreferral_routes(app, units, settings)
+    add_dashboard_routes(app, DashboardDeps(units, settings, clock, load_catalogue(settings.language), language))
     return app
 
 

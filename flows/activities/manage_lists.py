@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flows.activities.cards import find_session, session_code, when_text
 from flows.activities.effects import CancelActivitySession
 from flows.activities.facts import ActivityFacts, activity_key
 from flows.activities.manage_steps import FLOW
-from flows.activities.model import Activity
+from flows.activities.model import Activity, Occurrence
 from flows.activities.occurrences import occurrences
 from flows.callbacks import button_data
 from flows.outcome import Audit, Button, EndConversation, Outcome, SaveConversation, Text, reply
@@ -96,15 +96,21 @@ def cancel_step(step: str, value: str, facts: Facts) -> Outcome:
         return Outcome(
             replies=(reply(Text("manage.confirm_cancel", {"name": activity.name, "when": when}), buttons=rows),)
         )
-    notice = reply(Text("activities.session_cancelled", {"name": activity.name, "when": when}))
     return Outcome(
         replies=(reply(Text("manage.session_cancelled", {"name": activity.name, "when": when})),),
         effects=(
-            CancelActivitySession(activity.id, session.starts_at.date(), session.starts_at, notice),
+            cancel_effect(activity, session, facts.now),
             Audit("activity_session_cancelled", "activity"),
             EndConversation(),
         ),
     )
+
+
+def cancel_effect(activity: Activity, session: Occurrence, now: datetime) -> CancelActivitySession:
+    """Cancel one session, with the note for everyone who said they'd go (the bot's /listings and the dashboard)."""
+    when = when_text(session, now, relative=False)
+    notice = reply(Text("activities.session_cancelled", {"name": activity.name, "when": when}))
+    return CancelActivitySession(activity.id, session.starts_at.date(), session.starts_at, notice)
 
 
 def ours(facts: Facts) -> list[Activity]:

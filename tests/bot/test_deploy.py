@@ -86,7 +86,7 @@ def test_compose_has_the_bot_postgresql_with_a_volume_and_a_tls_proxy_for_webhoo
     assert services["caddy"]["profiles"] == ["webhook"] and "443:443" in services["caddy"]["ports"]
     caddyfile = (DEPLOY / "Caddyfile").read_text()
     handled = re.findall(r"^\s*handle\s+(\S+)\s*\{", caddyfile, re.MULTILINE)
-    assert handled == ["/telegram/webhook", "/openreferral/*"], "health and metrics stay private"
+    assert handled == ["/telegram/webhook", "/openreferral/*", "/dashboard*"], "health and metrics stay private"
     assert re.search(r"^\s*handle\s*\{\s*respond 404", caddyfile, re.MULTILINE)
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from flows.broadcast_model import ActivityCard, AudienceFilter
 from models.broadcast_deliveries import Outcome, Result
@@ -229,3 +230,32 @@ async def test_two_instances_leasing_at_once_get_disjoint_deliveries(database: D
         await two.commit()
     assert len(mine) == 25 and len(theirs) == 15
     assert not {item.id for item in mine} & {item.id for item in theirs}
+
+
+async def test_a_request_key_makes_one_broadcast_per_organisation_and_summaries_stay_in_their_organisation(
+    database: Database,
+) -> None:
+    ids = await seed(database)
+    walker = [ids["walker_eh6"]]
+    async with database.units() as uow:
+        first = await uow.broadcasts.create(
+            ids["hillside"], None, "News", None, AudienceFilter("EH6"), walker, NOW, "k1"
+        )
+        await uow.broadcasts.create(ids["hillside"], None, "Keyless", None, AudienceFilter(), walker, NOW)
+        await uow.broadcasts.create(ids["hillside"], None, "Keyless", None, AudienceFilter(), walker, NOW)
+        await uow.broadcasts.create(
+            ids["riverside"], None, "Theirs", None, AudienceFilter(), [ids["other_org"]], NOW, "k1"
+        )
+        await uow.commit()
+    async with database.units() as uow:
+        with pytest.raises(IntegrityError):
+            await uow.broadcasts.create(ids["hillside"], None, "Again", None, AudienceFilter(), walker, NOW, "k1")
+    async with database.units() as uow:
+        assert await uow.broadcasts.by_request_key(ids["hillside"], "k1") == first
+        assert await uow.broadcasts.by_request_key(ids["hillside"], "k2") is None
+        summary = await uow.broadcasts.summary(first, ids["hillside"])
+        assert await uow.broadcasts.summary(first, ids["riverside"]) is None
+        listed = await uow.broadcasts.for_organisation(ids["hillside"])
+    assert summary is not None and summary.text == "News" and summary.audience == AudienceFilter("EH6")
+    assert (summary.recipients, summary.status) == (1, "queued")
+    assert [b.text for b in listed] == ["Keyless", "Keyless", "News"], "newest first, only this organisation's"

@@ -90,6 +90,11 @@ async def _activity_choices(uow: UnitOfWork, member_id: int, organisation_id: in
     await uow.activity_choices.respond(member_id, f"lunch-{tag}", "not_for_me", None, NOW)
 
 
+async def _dashboard(uow: UnitOfWork, member_id: int, organisation_id: int, tag: str) -> None:
+    await uow.dashboard.issue_login_token(member_id, NOW)
+    await uow.dashboard.start_session(member_id, NOW, timedelta(hours=12))
+
+
 # One seeder per table that refers to a member. A new such table without a seeder fails the suite below.
 SEEDERS: dict[str, Seeder] = {
     "consent_records": _consent,
@@ -109,6 +114,8 @@ SEEDERS: dict[str, Seeder] = {
     "unreachable_members": _broadcast,
     "activity_preferences": _activity_choices,
     "activity_responses": _activity_choices,
+    "dashboard_login_tokens": _dashboard,
+    "dashboard_sessions": _dashboard,
 }
 
 
@@ -119,6 +126,7 @@ async def _seed_member(database: Database, telegram_id: int, tag: str) -> int:
         )
         member = await uow.members.add(telegram_id, telegram_id, organisation.id, NOW)
         seeders = [_consent, _conversation, _staff, _checkin, _prompt, _alert, _broadcast, _activity_choices]
+        seeders.append(_dashboard)
         for seed in dict.fromkeys(seeders):
             await seed(uow, member.id, organisation.id, tag)
         await uow.commit()

@@ -1,0 +1,211 @@
+"""Every dashboard page and action, tried by organisation A's coordinator on organisation B's data.
+
+Table-driven: to cover a new page or action, append a `Case` to `CASES` (with a `seed` if it needs objects of its
+own in organisation B, and an `unchanged` check for actions). tests/web/test_cross_organisation.py runs them all,
+on both backends, and also runs each request as B's own coordinator (`owner_status`) so that a 404 can only come
+from the organisation check, never from a broken address.
+
+Templates in `path`, `form` and `secrets` are filled from the `SeededOrg` fields of organisation B (`{id}`,
+`{alert_id}`, `{volunteer_id}`, `{reason}`, `{name}` …) plus whatever `seed` returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.web.conftest import DashboardSite, SeededOrg
+
+Ids = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request by A's coordinator (or volunteer) on something of B's."""
+
+    name: str
+    method: str
+    path: str
+    form: Mapping[str, str] = field(default_factory=dict)
+    expect_status: int = 404  # another organisation's id answers 404; a list page answers 200 without B's data
+    secrets: tuple[str, ...] = ()  # B's data that must not appear in the answer
+    owner_status: int = 200  # what B's own coordinator gets for the same request
+    seed: Callable[[DashboardSite, SeededOrg], Awaitable[Ids]] | None = None
+    unchanged: Callable[[DashboardSite, SeededOrg, Ids], Awaitable[None]] | None = None
+    role: str = "coordinator"
+
+
+async def alert_still_open(site: DashboardSite, org: SeededOrg, ids: Ids) -> None:
+    async with site.units() as uow:
+        alert = await uow.alerts.get(org.alert_id)
+    assert alert is not None and alert.status == "open" and alert.claimed_by is None
+
+
+async def claimed_by_b(site: DashboardSite, org: SeededOrg) -> Ids:
+    async with site.units() as uow:
+        assert await uow.alerts.claim(org.alert_id, org.coordinator_id, site.clock())
+        await uow.commit()
+    return {}
+
+
+async def alert_still_claimed(site: DashboardSite, org: SeededOrg, ids: Ids) -> None:
+    async with site.units() as uow:
+        alert = await uow.alerts.get(org.alert_id)
+    assert alert is not None and alert.status == "claimed" and alert.outcome is None
+
+
+async def volunteer_still_in_team(site: DashboardSite, org: SeededOrg, ids: Ids) -> None:
+    async with site.units() as uow:
+        mate = await uow.team.of_member(org.volunteer_id)
+    assert mate is not None and mate.organisation_id == org.id
+
+
+async def no_invite_for_b(site: DashboardSite, org: SeededOrg, ids: Ids) -> None:
+    async with site.units() as uow:
+        events = await uow.audit.all()
+    assert not [e for e in events if e.action == "staff_invite_created" and e.organisation_id == org.id]
+
+
+CASES: list[Case] = [
+    Case("alerts list", "GET", "/dashboard/alerts", expect_status=200, secrets=("Alert #{alert_id}<", "{name}")),
+    Case("alert page", "GET", "/dashboard/alerts/{alert_id}", secrets=("{reason}",)),
+    Case("flag-only alert page", "GET", "/dashboard/alerts/{flag_only_alert_id}"),
+    Case("alert page as volunteer", "GET", "/dashboard/alerts/{alert_id}", role="volunteer", secrets=("{reason}",)),
+    Case("claim", "POST", "/dashboard/alerts/{alert_id}/claim", owner_status=303, unchanged=alert_still_open),
+    Case(
+        "claim as volunteer", "POST", "/dashboard/alerts/{alert_id}/claim", role="volunteer", owner_status=303,
+        unchanged=alert_still_open,
+    ),
+    Case(
+        "resolve", "POST", "/dashboard/alerts/{alert_id}/resolve", form={"outcome": "ok", "note": "x"},
+        owner_status=303, seed=claimed_by_b, unchanged=alert_still_claimed,
+    ),
+    Case("volunteers list", "GET", "/dashboard/volunteers", expect_status=200, secrets=("Vic {slug}", "Cora {slug}")),
+    Case("remove: confirmation", "GET", "/dashboard/volunteers/{volunteer_id}/remove", secrets=("Vic {slug}",)),
+    Case(
+        "remove", "POST", "/dashboard/volunteers/{volunteer_id}/remove", owner_status=303,
+        unchanged=volunteer_still_in_team,
+    ),
+    Case(
+        "invite", "POST", "/dashboard/volunteers/invite", expect_status=200, secrets=("Vic {slug}",),
+        unchanged=no_invite_for_b,
+    ),
+]  # fmt: skip
+
+
+# --- Activities and broadcasts ---
+
+THEIR_ACTIVITY_NAME = "Riverside secret walk"
+THEIR_NEWS = "Riverside secret news"
+
+
+async def their_activity(site: DashboardSite, org: SeededOrg) -> Ids:
+    """A weekly Tuesday 10:00 walk of B's (the site's clock is Sunday 22 November 2026: next session 261124)."""
+    from datetime import time
+
+    from flows.activities.facts import activity_key
+    from flows.activities.model import Activity, Location, Schedule
+
+    walk = Activity(
+        id=f"walk-{org.slug}",
+        organisation_id=org.id,
+        name=THEIR_ACTIVITY_NAME,
+        schedules=(Schedule(id="s", freq="WEEKLY", byday=("TU",), opens_at=time(10)),),
+        locations=(Location(id="l", name="Riverside Park", postcode="G1 1AA"),),
+    )
+    async with site.units() as uow:
+        await uow.activities.upsert(org.id, walk, site.clock())
+        await uow.commit()
+    return {"activity_id": walk.id, "activity_key": activity_key(walk.id), "activity_name": walk.name}
+
+
+async def their_broadcast(site: DashboardSite, org: SeededOrg) -> Ids:
+    """News B's coordinator sent to one member of B."""
+    from flows.broadcast_model import AudienceFilter
+
+    async with site.units() as uow:
+        broadcast_id = await uow.broadcasts.create(
+            org.id, org.coordinator_id, THEIR_NEWS, None, AudienceFilter(), [org.member_id], site.clock()
+        )
+        await uow.commit()
+    return {"broadcast_id": broadcast_id}
+
+
+async def activity_unchanged(site: DashboardSite, org: SeededOrg, ids: Ids) -> None:
+    async with site.units() as uow:
+        walk = await uow.activities.get(str(ids["activity_id"]))
+        events = await uow.audit.all()
+    assert walk is not None and walk.organisation_id == org.id and walk.name == THEIR_ACTIVITY_NAME
+    assert not walk.cancelled_dates
+    assert not [e for e in events if e.action.startswith("activit")]
+
+
+async def no_broadcast_from_a(site: DashboardSite, org: SeededOrg, ids: Ids) -> None:
+    async with site.units() as uow:
+        sent = await uow.broadcasts.for_organisation(site.org_a.id)
+    assert sent == []
+
+
+WALK_FORM = {
+    "name": "Changed by someone else",
+    "when": "weekly",
+    "days": "tue",
+    "start": "10:00",
+    "place": "Riverside Park",
+    "postcode": "G1 1AA",
+    "area": "",
+    "cost": "free",
+}
+CASES += [
+    Case("activities list", "GET", "/dashboard/activities", expect_status=200, secrets=("{activity_name}",),
+         seed=their_activity),
+    Case("activity page", "GET", "/dashboard/activities/{activity_key}", secrets=("{activity_name}",),
+         seed=their_activity),
+    Case("activity: change form", "GET", "/dashboard/activities/{activity_key}/edit", seed=their_activity),
+    Case("activity: change", "POST", "/dashboard/activities/{activity_key}/edit", form=WALK_FORM, owner_status=303,
+         seed=their_activity, unchanged=activity_unchanged),
+    Case("session cancel: confirmation", "GET", "/dashboard/activities/{activity_key}/sessions/261124/cancel",
+         seed=their_activity, secrets=("{activity_name}",)),
+    Case("session cancel", "POST", "/dashboard/activities/{activity_key}/sessions/261124/cancel", owner_status=303,
+         seed=their_activity, unchanged=activity_unchanged),
+    Case("broadcast preview with their activity card", "POST", "/dashboard/broadcasts/preview",
+         form={"request_key": "k" * 24, "text": "Hello", "card": "{activity_id}"}, expect_status=422,
+         secrets=("{activity_name}",), seed=their_activity),
+    Case("broadcast send with their activity card", "POST", "/dashboard/broadcasts/send",
+         form={"request_key": "k" * 24, "text": "Hello", "card": "{activity_id}"}, expect_status=422,
+         owner_status=422, secrets=("{activity_name}",), seed=their_activity, unchanged=no_broadcast_from_a),
+    Case("broadcasts list", "GET", "/dashboard/broadcasts", expect_status=200, secrets=(THEIR_NEWS,),
+         seed=their_broadcast),
+    Case("broadcast page", "GET", "/dashboard/broadcasts/{broadcast_id}", secrets=(THEIR_NEWS,),
+         seed=their_broadcast),
+    Case("broadcast progress", "GET", "/dashboard/broadcasts/{broadcast_id}/progress", seed=their_broadcast),
+]  # fmt: skip
+
+
+# --- Insight and funder report ---
+
+
+async def their_insight(site: DashboardSite, org: SeededOrg) -> Ids:
+    """Twelve of B's members in area ZZ9 who keep check-ins and checked in this week: enough to be shown to B."""
+    from tests.models.insight_seed import Seeder, at
+
+    async with site.units() as uow:
+        seeder = Seeder(uow, 70_000)
+        for _ in range(12):
+            member_id = await seeder.member(org.id, "ZZ9", at(11, 1))
+            await seeder.consent(member_id, "given", at(11, 1))
+            await seeder.checkin(member_id, at(11, 16), mood=4)
+        await uow.commit()
+    return {"their_area": "ZZ9"}
+
+
+CASES += [
+    Case("insight", "GET", "/dashboard/insight", expect_status=200, secrets=("{their_area}", "{name}"),
+         seed=their_insight),
+    Case("insight as volunteer", "GET", "/dashboard/insight", role="volunteer", expect_status=403, owner_status=403,
+         secrets=("{their_area}",), seed=their_insight),
+    Case("funder report", "GET", "/dashboard/report", expect_status=200, secrets=("{name}",), seed=their_insight),
+    Case("funder report as CSV", "GET", "/dashboard/report.csv", expect_status=200, secrets=("{name}",),
+         seed=their_insight),
+]  # fmt: skip
