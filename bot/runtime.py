@@ -178,7 +178,10 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
             name="broadcasts",
             job_kwargs=options,
         )
-        retention = RetentionJob(units, settings.retention, clock, stopping=stopping.is_set)
+        retention = RetentionJob(
+            units, settings.retention, clock, stopping=stopping.is_set,
+            dashboard_idle_minutes=settings.dashboard_idle_minutes,
+        )  # fmt: skip
         application.job_queue.run_repeating(
             _tick("retention", retention.tick),
             interval=RETENTION_INTERVAL_SECONDS,

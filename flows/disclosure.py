@@ -9,19 +9,46 @@ A table of counts of people is shown with some of its totals. Three rules decide
    still follows from what is shown: two rows and two columns together can give a cell away even when every
    line has two hidden cells.
 
-Positions are (row, column); the totals row has index `rows` and the totals column index `columns`.
+With `known_zeros`, a hidden zero is taken as known to the reader (an empty week or area is easy to guess), so it
+never protects another hidden figure, and every other hidden cell is taken to be at least 1: a line whose hidden
+cells add up to exactly their number (all ones) gives them away and is protected further.
+
+Positions are (row, column); the totals row has index `rows` and the totals column index `columns`. Besides a
+`CountTable`, `LinkedCounts` holds named figures tied by sums (members at the start + new members = members at
+the end), some of which are never displayed but follow from those that are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Protocol
 
 THRESHOLD = 10
 
 Position = tuple[int, int]
 Line = tuple[tuple[Position, ...], Position]
+
+
+class Sums(Protocol):
+    """Counts at positions, and the sums among them that a reader can see."""
+
+    def positions(self) -> list[Position]:
+        """Return every position, shown or hidden."""
+        ...  # pragma: no cover
+
+    def count(self, position: Position) -> int:
+        """Return the count at a position."""
+        ...  # pragma: no cover
+
+    def lines(self) -> list[Line]:
+        """Return each sum as its parts and its total."""
+        ...  # pragma: no cover
+
+    def cost(self, position: Position) -> int:
+        """Say how much is lost by hiding a position (the cheapest is hidden first when more must go)."""
+        ...  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -102,14 +129,85 @@ class CountTable:
         """Say whether a position is a cell rather than a total."""
         return position[0] < self.rows and position[1] < self.columns
 
+    def cost(self, position: Position) -> int:
+        """Hide a cell before a total."""
+        return 1 if self.is_cell(position) else 2
 
-def suppress(table: CountTable, threshold: int = THRESHOLD) -> frozenset[Position]:
-    """Return the positions to hide so that no count under `threshold` is shown or can be worked out."""
-    hidden = {position for position in table.positions() if table.count(position) < threshold}
+
+@dataclass(frozen=True)
+class LinkedCounts:
+    """Named counts tied together by sums, each sum a tuple of part names and the name of their total.
+
+    `unshown` figures are never displayed but follow from those that are (members at the start = members at the
+    end - new members): one under the threshold must not follow, and one at or above it costs nothing to treat as
+    hidden. `spare` figures are hidden first when something more must go.
+    """
+
+    counts: tuple[tuple[str, int], ...]
+    sums: tuple[tuple[tuple[str, ...], str], ...]
+    unshown: frozenset[str] = frozenset()
+    spare: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(
+        cls,
+        counts: Mapping[str, int],
+        sums: Iterable[tuple[Sequence[str], str]],
+        unshown: Iterable[str] = (),
+        spare: Iterable[str] = (),
+    ) -> LinkedCounts:
+        """Build from a mapping of names to counts; refuse a sum that names an unknown figure."""
+        linked = cls(
+            tuple(counts.items()),
+            tuple((tuple(parts), total) for parts, total in sums),
+            frozenset(unshown),
+            frozenset(spare),
+        )
+        known = set(counts)
+        if any(name not in known for parts, total in linked.sums for name in (*parts, total)):
+            raise ValueError("a sum names a figure that has no count")
+        return linked
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The figures' names, in the order given."""
+        return tuple(name for name, _ in self.counts)
+
+    def position(self, name: str) -> Position:
+        """Return the position of a named figure."""
+        return (self.names.index(name), 0)
+
+    def positions(self) -> list[Position]:
+        """Return one position per figure."""
+        return [(index, 0) for index in range(len(self.counts))]
+
+    def count(self, position: Position) -> int:
+        """Return a figure's count."""
+        return self.counts[position[0]][1]
+
+    def lines(self) -> list[Line]:
+        """Return each sum by positions."""
+        return [(tuple(self.position(part) for part in parts), self.position(total)) for parts, total in self.sums]
+
+    def cost(self, position: Position) -> int:
+        """Hide an undisplayed figure first, then a spare one, then any other."""
+        name = self.counts[position[0]][0]
+        return 0 if name in self.unshown else 1 if name in self.spare else 2
+
+
+def suppress(
+    table: Sums, threshold: int = THRESHOLD, *, known_zeros: bool = False, also: Iterable[Position] = ()
+) -> frozenset[Position]:
+    """Return the positions to hide so that no count under `threshold` is shown or can be worked out.
+
+    `also` names positions hidden for another reason (an average at the end of its scale), protected the same way.
+    """
+    hidden = {position for position in table.positions() if table.count(position) < threshold} | set(also)
+    known = {position for position in hidden if table.count(position) == 0} if known_zeros else set()
     while True:
-        if _hide_lone_cells(table, hidden):
+        if _hide_lone_cells(table, hidden, known, positive=known_zeros):
             continue
-        exposed = recoverable(table, hidden)
+        exposed = recoverable(table, hidden - known)
         if not exposed:
             return frozenset(hidden)
         extra = _complement_for(table, hidden, min(exposed))
@@ -118,7 +216,12 @@ def suppress(table: CountTable, threshold: int = THRESHOLD) -> frozenset[Positio
         hidden.add(extra)
 
 
-def recoverable(table: CountTable, hidden: Iterable[Position]) -> set[Position]:
+def suppress_linked(linked: LinkedCounts, threshold: int = THRESHOLD) -> frozenset[str]:
+    """Return the names of the figures to hide (undisplayed ones included) in a set of linked counts."""
+    return frozenset(linked.names[row] for row, _ in suppress(linked, threshold))
+
+
+def recoverable(table: Sums, hidden: Iterable[Position]) -> set[Position]:
     """Return the hidden positions whose value follows exactly from the shown counts and the table's sums."""
     unknown = set(hidden)
     equations: list[dict[Position, Fraction]] = []
@@ -131,33 +234,40 @@ def recoverable(table: CountTable, hidden: Iterable[Position]) -> set[Position]:
     return {pivot for pivot, row in _reduced(equations) if len(row) == 1}
 
 
-def _hide_lone_cells(table: CountTable, hidden: set[Position]) -> bool:
-    """Apply the line rule once; return whether anything more was hidden."""
+def _hide_lone_cells(table: Sums, hidden: set[Position], known: set[Position], positive: bool) -> bool:
+    """Apply the line rule once; return whether anything more was hidden.
+
+    A line with a shown total gives a hidden part away when it is the only unknown one, or (`positive`: every
+    unknown part is at least 1) when the unknown parts add up to exactly their number.
+    """
     changed = False
     for parts, total in table.lines():
         if total in hidden:
             continue
-        if sum(part in hidden for part in parts) != 1:
+        unknown = [part for part in parts if part in hidden and part not in known]
+        if not unknown:
+            continue
+        all_ones = positive and sum(table.count(part) for part in unknown) == len(unknown)
+        if len(unknown) != 1 and not all_ones:
             continue
         shown = [part for part in parts if part not in hidden]
-        hidden.add(_smallest(table, shown) if shown else total)
+        hidden.add(_cheapest(table, [*shown, total]))
         changed = True
     return changed
 
 
-def _complement_for(table: CountTable, hidden: set[Position], exposed: Position) -> Position | None:
+def _complement_for(table: Sums, hidden: set[Position], exposed: Position) -> Position | None:
     """Pick one more position to hide so that `exposed` stops following from the rest."""
     near = [position for parts, total in table.lines() if exposed in (*parts, total) for position in (*parts, total)]
     for pool in (near, table.positions()):
         shown = [position for position in dict.fromkeys(pool) if position not in hidden]
-        cells = [position for position in shown if table.is_cell(position)]
-        if cells or shown:
-            return _smallest(table, cells or shown)
+        if shown:
+            return _cheapest(table, shown)
     return None
 
 
-def _smallest(table: CountTable, positions: Sequence[Position]) -> Position:
-    return min(positions, key=lambda position: (table.count(position), position))
+def _cheapest(table: Sums, positions: Sequence[Position]) -> Position:
+    return min(positions, key=lambda position: (table.cost(position), table.count(position), position))
 
 
 def _reduced(equations: list[dict[Position, Fraction]]) -> list[tuple[Position, dict[Position, Fraction]]]:

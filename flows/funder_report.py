@@ -1,27 +1,27 @@
-"""The funder report: a date range, its figures (counts and averages only, small numbers hidden) and its CSV.
+"""The funder report: whole calendar months, their figures (counts and averages only, small numbers hidden), its CSV.
 
-Figures come in as aggregates from the query layer; nothing here sees a member. Every figure names how many
-members are behind it, and a figure about fewer than 10 members is hidden.
+Figures come in as aggregates from the query layer; nothing here sees a member. A figure about fewer than 10
+members is hidden, and so is one that would give a hidden group away by subtraction from another figure of the same
+report (`flows.disclosure` checks the report's own sums). The period is a run of whole months that have ended, so a
+report cannot be moved by a day to see one day's joiners or check-ins; what comparing reports can still show is
+said on the report itself (`COMPARING`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from flows.disclosure import THRESHOLD
-from flows.insight import HIDDEN, LONDON, MEASURES_BY_KEY, exact, local_midnight, one_decimal
+from flows.disclosure import THRESHOLD, LinkedCounts, suppress_linked
+from flows.insight import HIDDEN, MEASURES_BY_KEY, at_scale_end, exact, one_decimal
+from flows.report_period import DateRange
 
 NOT_RECORDED = "not recorded"
-DEFAULT_MONTHS = 3
-LONGEST = timedelta(days=366 * 5)
-EARLIEST = date(2000, 1, 1)
+BAND = 5
 CHANGE_MEASURES = (
     "ons4.life_satisfaction",
     "ons4.worthwhile",
@@ -30,81 +30,23 @@ CHANGE_MEASURES = (
     "who5",
     "swemwbs",
 )
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-
-@dataclass(frozen=True)
-class DateRange:
-    """From the first day to the last, both included, in Europe/London."""
-
-    first: date
-    last: date
-
-    @property
-    def start(self) -> datetime:
-        """The UTC instant the first day starts."""
-        return local_midnight(self.first)
-
-    @property
-    def end(self) -> datetime:
-        """The UTC instant after the last day ends."""
-        return local_midnight(self.last + timedelta(days=1))
-
-    @property
-    def text(self) -> str:
-        """The range in words: "1 September 2026 to 30 November 2026"."""
-        return f"{_day(self.first)} to {_day(self.last)}"
-
-
-def _day(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def months_before(day: date, months: int) -> date:
-    """Return the same day `months` earlier, or the month's last day when it has fewer days."""
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    for day_number in range(day.day, 0, -1):
-        try:
-            return date(year, month + 1, day_number)
-        except ValueError:
-            continue
-    raise ValueError("no such month")  # pragma: no cover (day 1 always exists)
-
-
-def default_range(now: datetime) -> DateRange:
-    """The last three months up to today, in London."""
-    today = now.astimezone(LONDON).date()
-    return DateRange(months_before(today, DEFAULT_MONTHS) + timedelta(days=1), today)
-
-
-def parse_range(raw_from: str | None, raw_to: str | None, now: datetime) -> tuple[DateRange, str | None]:
-    """Read the form's dates; on a mistake return the default range and a kind message saying what to change."""
-    fallback = default_range(now)
-    if not raw_from and not raw_to:
-        return fallback, None
-    first = _parse_date(raw_from) if raw_from else fallback.first
-    last = _parse_date(raw_to) if raw_to else fallback.last
-    if first is None or last is None:
-        which = "start" if first is None else "end"
-        return fallback, f"The {which} date was not one we could read. Please pick a date, such as 2026-09-01."
-    if first > last:
-        return fallback, "The start date is after the end date. Please swap them round."
-    if first < EARLIEST:
-        return fallback, "Please choose a start date in the year 2000 or later."
-    if last - first > LONGEST:
-        return fallback, "Please choose a range of five years or less."
-    return DateRange(first, last), None
-
-
-def _parse_date(raw: str) -> date | None:
-    text = raw.strip()
-    if not _DATE.fullmatch(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
+ABOUT_FIGURES = (
+    "Counts and averages only: no figure is about one person. Any figure about fewer than 10 members shows as "
+    '"hidden". Within this report, a figure is hidden too when taking it from another figure would give a hidden '
+    "group away (members at the end minus members who checked in, for instance). An average at the very top or "
+    "bottom of its scale is hidden, as it would show everyone's answer, and the members behind an average are given "
+    "in bands of five, not exactly. Check-ins and scores count only for members who agree, today, to Cairn keeping "
+    "their check-ins; staff are never counted."
+)
+COMPARING = (
+    "Reports cover whole calendar months that have ended, so they cannot be moved by a day. Comparing two reports "
+    "can still give a small number away: members at the end of October minus members at the end of September is "
+    "the number who joined in October, even when that is under 10, and the same months reported again after a "
+    "member has left, or has stopped letting Cairn keep their check-ins, differ by that member. The insight page "
+    "can be compared with a report in the same way. Please share reports for neighbouring or overlapping months, "
+    "or for the same months on different days, with this in mind."
+)
 
 
 @dataclass(frozen=True)
@@ -180,10 +122,59 @@ class FunderReport:
         return (*self.reach, *self.engagement, *outcome_figures, *self.activities)
 
 
-def _count(section: str, label: str, count: int, members: int, note: str = "") -> Figure:
-    if members < THRESHOLD:
-        return Figure(section, label, HIDDEN, HIDDEN, note)
-    return Figure(section, label, f"{count:,}", f"{members:,}", note)
+SPARE = frozenset({"keeping", "interested_answers", "going_answers"})
+LINKS = (
+    (("start", "new"), "end"),  # members at the start are not shown, but follow from these two
+    (("keeping", "not_keeping"), "end"),
+    (("engaged", "not_engaged"), "end"),
+    (("engaged", "idle"), "keeping"),
+    (("interested", "not_interested"), "end"),
+    (("going", "not_going"), "end"),
+    (("engaged", "repeats"), "checkins"),  # check-ins beyond each member's first
+    (("interested", "extra_interested"), "interested_answers"),
+    (("going", "extra_going"), "going_answers"),
+)  # each sum's second part is the difference of two shown figures: a group that is never displayed itself
+UNSHOWN = frozenset(parts[1] for parts, _ in LINKS)
+
+
+def linked_counts(counts: ReportCounts) -> LinkedCounts:
+    """The report's counts and every sum between them that a reader could take one figure from another with.
+
+    Each difference of two figures about nested groups (members at the end and those who checked in, say) is a
+    group of its own, never displayed; it too must not be under 10 unless one of the two is hidden.
+    """
+    end, keeping, engaged = counts.members_at_end, counts.keeping_checkins, counts.engaged_members
+    values = {
+        "end": end,
+        "start": end - counts.new_members,
+        "new": counts.new_members,
+        "keeping": keeping,
+        "not_keeping": end - keeping,
+        "engaged": engaged,
+        "not_engaged": end - engaged,
+        "idle": keeping - engaged,
+        "checkins": counts.checkins,
+        "repeats": counts.checkins - engaged,
+        "interested": counts.interested_members,
+        "not_interested": end - counts.interested_members,
+        "interested_answers": counts.interested_answers,
+        "extra_interested": counts.interested_answers - counts.interested_members,
+        "going": counts.going_members,
+        "not_going": end - counts.going_members,
+        "going_answers": counts.going_answers,
+        "extra_going": counts.going_answers - counts.going_members,
+    }
+    return LinkedCounts.of(values, LINKS, UNSHOWN, SPARE)
+
+
+def _shown(count: int, hidden: bool) -> str:
+    return HIDDEN if hidden else f"{count:,}"
+
+
+def members_band(members: int) -> str:
+    """How many members are behind an average, as a band of five ("20 to 24"): never the exact number."""
+    low = members // BAND * BAND
+    return f"{low} to {low + BAND - 1}"
 
 
 def _signed(value: Decimal) -> str:
@@ -191,47 +182,59 @@ def _signed(value: Decimal) -> str:
 
 
 def outcome_row(key: str, change: Change | None) -> OutcomeRow:
-    """Show one measure's change, or hide it all when fewer than 10 members were measured twice."""
+    """Show one measure's change, or hide the whole row.
+
+    The row is hidden when fewer than 10 members were measured twice, and when the average first or last score is
+    at an end of the scale (everyone gave the same answer): the row then reads as one of too few members.
+    """
     measure = MEASURES_BY_KEY[key]
     note = "" if measure.higher_is_better else "A fall in anxiety is an improvement."
+    hidden_row = OutcomeRow(measure.label, HIDDEN, HIDDEN, HIDDEN, HIDDEN, note)
     if change is None or change.members < THRESHOLD:
-        return OutcomeRow(measure.label, HIDDEN, HIDDEN, HIDDEN, HIDDEN, note)
+        return hidden_row
     first, last = exact(change.first_total), exact(change.last_total)
+    first_mean, last_mean = one_decimal(first / change.members), one_decimal(last / change.members)
+    if at_scale_end(first_mean, measure) or at_scale_end(last_mean, measure):
+        return hidden_row
     return OutcomeRow(
         measure.label,
-        f"{change.members:,}",
-        str(one_decimal(first / change.members)),
-        str(one_decimal(last / change.members)),
+        members_band(change.members),
+        str(first_mean),
+        str(last_mean),
         _signed(one_decimal((last - first) / change.members)),
         note,
     )
 
 
 def build_report(organisation: str, period: DateRange, counts: ReportCounts) -> FunderReport:
-    """Turn the aggregates into the report's figures."""
+    """Turn the aggregates into the report's figures, hiding small groups and whatever would give one away."""
+    linked = linked_counts(counts)
+    hidden = suppress_linked(linked)
+    value = dict(linked.counts)
+
+    def figure(section: str, label: str, name: str, behind: str | None = None, note: str = "") -> Figure:
+        members = behind or name
+        shown, behind_shown = _shown(value[name], name in hidden), _shown(value[members], members in hidden)
+        return Figure(section, label, shown, behind_shown, note)
+
     reach = (
-        _count("Reach", "Members at the end of the period", counts.members_at_end, counts.members_at_end),
-        _count("Reach", "New members who joined in the period", counts.new_members, counts.new_members),
-        _count(
-            "Reach",
-            "Members who chose to keep their check-ins (at the end of the period)",
-            counts.keeping_checkins,
-            counts.keeping_checkins,
-        ),
+        figure("Reach", "Members at the end of the period", "end"),
+        figure("Reach", "New members who joined in the period", "new"),
+        figure("Reach", "Members who chose to keep their check-ins (at the end of the period)", "keeping"),
     )
-    engaged = counts.engaged_members
-    per_member = one_decimal(Fraction(counts.checkins, engaged)) if engaged else Decimal(0)
-    average = (
-        Figure("Engagement", "Average check-ins per member who checked in", str(per_member), f"{engaged:,}")
-        if engaged >= THRESHOLD
-        else Figure("Engagement", "Average check-ins per member who checked in", HIDDEN, HIDDEN)
-    )
+    per_member = "Average check-ins per member who checked in"
+    if {"engaged", "checkins"} & hidden:
+        average = Figure("Engagement", per_member, HIDDEN, HIDDEN)
+    else:
+        mean = one_decimal(Fraction(counts.checkins, counts.engaged_members))
+        average = Figure("Engagement", per_member, str(mean), f"{counts.engaged_members:,}")
     engagement = (
-        _count("Engagement", "Members who completed at least one check-in", engaged, engaged),
-        _count("Engagement", "Check-ins completed", counts.checkins, engaged),
+        figure("Engagement", "Members who completed at least one check-in", "engaged"),
+        figure("Engagement", "Check-ins completed", "checkins", "engaged"),
         average,
     )
     outcomes = tuple(outcome_row(key, counts.changes.get(key)) for key in CHANGE_MEASURES)
+    latest = "Their latest answer, given in the period."
     activities = (
         Figure(
             "Activities",
@@ -240,22 +243,10 @@ def build_report(organisation: str, period: DateRange, counts: ReportCounts) -> 
             "",
             "Cairn does not keep which activities it suggested, nor why.",
         ),
-        _count(
-            "Activities",
-            'Members who said "I\'m interested" to an activity',
-            counts.interested_members,
-            counts.interested_members,
-            "Their latest answer, given in the period.",
-        ),
-        _count("Activities", '"I\'m interested" answers', counts.interested_answers, counts.interested_members),
-        _count(
-            "Activities",
-            'Members who said "I\'ll go" to an activity',
-            counts.going_members,
-            counts.going_members,
-            "Their latest answer, given in the period.",
-        ),
-        _count("Activities", '"I\'ll go" answers', counts.going_answers, counts.going_members),
+        figure("Activities", 'Members who said "I\'m interested" to an activity', "interested", note=latest),
+        figure("Activities", '"I\'m interested" answers', "interested_answers", "interested"),
+        figure("Activities", 'Members who said "I\'ll go" to an activity', "going", note=latest),
+        figure("Activities", '"I\'ll go" answers', "going_answers", "going"),
         Figure(
             "Activities",
             "Activities attended",
@@ -271,7 +262,7 @@ CSV_HEADER = ("section", "figure", "value", "members", "note")
 
 
 def report_csv(report: FunderReport) -> str:
-    """Write the report as CSV: a header, two lines saying whose and when, then one line per figure."""
+    """Write the report as CSV: a header, four lines saying whose, when and what is hidden, then one per figure."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
@@ -283,10 +274,12 @@ def report_csv(report: FunderReport) -> str:
                 "Period",
                 f"{report.period.first.isoformat()} to {report.period.last.isoformat()}",
                 "",
-                "Dates in Europe/London",
+                "Whole calendar months; dates in Europe/London",
             )
         )
     )
+    writer.writerow(_safe(("Report", "Hidden figures", "", "", ABOUT_FIGURES)))
+    writer.writerow(_safe(("Report", "Comparing reports", "", "", COMPARING)))
     for figure in report.figures():
         writer.writerow(_safe((figure.section, figure.label, figure.value, figure.members, figure.note)))
     return buffer.getvalue()

@@ -1,7 +1,9 @@
 """The coordinator's insight: weeks, measures and tables of aggregates with small numbers hidden.
 
 Only counts, sums and averages come in (never a member's own answers); what goes out is ready to show, with
-every figure about fewer than 10 members, or one that would give such a figure away, replaced by "hidden".
+every figure about fewer than 10 members, or one that would give such a figure away, replaced by "hidden". The
+weeks are complete weeks only, so the page does not change as each check-in arrives; a total is hidden whenever a
+week in it is; an average at the very end of its scale (everyone answered the same) is hidden too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from flows.disclosure import CountTable, suppress
+from flows.disclosure import THRESHOLD, CountTable, Position, suppress
 
 LONDON = ZoneInfo("Europe/London")
 HIDDEN = "hidden"
@@ -55,9 +57,14 @@ def weeks_between(first: date, last: date) -> tuple[Week, ...]:
 
 
 def recent_weeks(now: datetime, count: int = INSIGHT_WEEKS) -> tuple[Week, ...]:
-    """Return the last `count` ISO weeks in London, ending with the one that holds `now`."""
+    """Return the last `count` complete ISO weeks in London, ending with the week before the one that holds `now`.
+
+    The week still running is left out: its figures would change with every check-in, and someone reloading the
+    page could watch each one arrive.
+    """
     today = now.astimezone(LONDON).date()
-    return weeks_between(today - timedelta(days=7 * (count - 1)), today)
+    this_monday = today - timedelta(days=today.weekday())
+    return weeks_between(this_monday - timedelta(days=7 * count), this_monday - timedelta(days=1))
 
 
 def week_bounds(weeks: Sequence[Week]) -> tuple[datetime, ...]:
@@ -148,10 +155,17 @@ def shown_count(count: int, hidden: bool) -> Shown:
     return HIDDEN_FIGURE if hidden else Shown(f"{count:,}", float(count), count)
 
 
-def shown_mean(aggregate: Aggregate | None, hidden: bool) -> Shown:
-    """Show an average, or hide it (also when there is nothing to average)."""
+def at_scale_end(mean: Decimal | None, measure: Measure) -> bool:
+    """Say whether an average, as shown, is the lowest or highest the scale allows: it would show everyone's answer."""
+    return mean is not None and float(mean) in (float(measure.low), float(measure.high))
+
+
+def shown_mean(aggregate: Aggregate | None, hidden: bool, measure: Measure | None = None) -> Shown:
+    """Show an average, or hide it (also when there is nothing to average, or when it is at an end of the scale)."""
     mean = aggregate.mean() if aggregate is not None else None
     if hidden or aggregate is None or mean is None:
+        return HIDDEN_FIGURE
+    if measure is not None and at_scale_end(mean, measure):
         return HIDDEN_FIGURE
     return Shown(str(mean), float(mean), aggregate.members)
 
@@ -185,10 +199,15 @@ class MembersTable:
 
 
 def members_table(by_area: Mapping[str | None, int]) -> MembersTable:
-    """Build the members-by-area table; areas are disjoint, so the total is the sum."""
+    """Build the members-by-area table; areas are disjoint, so the total is the sum.
+
+    Every area listed has at least one member, which a reader knows: two hidden areas of one member each would
+    follow from the total, so the disclosure check counts every hidden area as at least 1.
+    """
     areas = ordered_areas(list(by_area))
     total = sum(by_area.values())
-    hidden = suppress(CountTable(tuple((by_area[area],) for area in areas), column_totals=(total,)))
+    table = CountTable(tuple((by_area[area],) for area in areas), column_totals=(total,))
+    hidden = suppress(table, known_zeros=True)
     rows = tuple(
         CountRow(area_label(area), shown_count(by_area[area], (index, 0) in hidden)) for index, area in enumerate(areas)
     )
@@ -214,18 +233,22 @@ class CheckinsTable:
 
 
 def checkins_table(weeks: Sequence[Week], per_week: Mapping[int, Aggregate], members: int) -> CheckinsTable:
-    """Build the check-ins table; `per_week` maps a week's index to (members, check-ins), `members` is distinct."""
+    """Build the check-ins table; `per_week` maps a week's index to (members, check-ins), `members` is distinct.
+
+    A week with fewer than 10 members checking in is hidden. The totals are hidden whenever any week is: the
+    check-ins total is the sum of the weeks, and the other hidden weeks (often empty) would not protect a hidden
+    week from it.
+    """
     counts = [per_week.get(index, Aggregate(0)) for index in range(len(weeks))]
-    hidden = suppress(CountTable(tuple((count.members,) for count in counts), column_totals=(members,)))
     rows = tuple(
         WeekRow(
             week,
-            shown_count(count.members, (index, 0) in hidden),
-            shown_count(count.observations, (index, 0) in hidden),
+            shown_count(count.members, count.members < THRESHOLD),
+            shown_count(count.observations, count.members < THRESHOLD),
         )
-        for index, (week, count) in enumerate(zip(weeks, counts, strict=True))
+        for week, count in zip(weeks, counts, strict=True)
     )
-    total_hidden = (len(weeks), 0) in hidden
+    total_hidden = members < THRESHOLD or any(row.checkins.hidden for row in rows)
     checkins = sum(count.observations for count in counts)
     return CheckinsTable(rows, shown_count(members, total_hidden), shown_count(checkins, total_hidden))
 
@@ -257,10 +280,15 @@ def averages_table(
     by_week: Mapping[int, Aggregate],
     overall: Aggregate,
 ) -> AverageTable:
-    """Build the averages table; a cell is hidden by the counts of members behind it and its neighbours."""
+    """Build the averages table; a cell is hidden by the counts of members behind it and its neighbours.
+
+    Empty cells count as known (they protect nothing), and an average at an end of the scale is hidden and then
+    protected like a small cell, so that it cannot be worked back from the averages beside it.
+    """
     areas = ordered_areas([area for area, _ in cells] + list(by_area))
     span = range(len(weeks))
     empty = Aggregate(0)
+    bottom, right = len(areas), len(weeks)
     grid = tuple(tuple(cells.get((area, week), empty).members for week in span) for area in areas)
     counts = CountTable(
         grid,
@@ -268,19 +296,21 @@ def averages_table(
         column_totals=tuple(by_week.get(week, empty).members for week in span),
         grand_total=overall.members,
     )
-    hidden = suppress(counts)
+    aggregates: dict[Position, Aggregate | None] = {
+        **{(row, week): cells.get((area, week)) for row, area in enumerate(areas) for week in span},
+        **{(row, right): by_area.get(area) for row, area in enumerate(areas)},
+        **{(bottom, week): by_week.get(week) for week in span},
+        (bottom, right): overall,
+    }
+    ends = [position for position, value in aggregates.items() if value and at_scale_end(value.mean(), measure)]
+    hidden = suppress(counts, known_zeros=True, also=ends)
+
+    def shown(position: Position) -> Shown:
+        return shown_mean(aggregates[position], position in hidden, measure)
+
     rows = tuple(
-        AverageRow(
-            area_label(area),
-            tuple(shown_mean(cells.get((area, week)), (row, week) in hidden) for week in span),
-            shown_mean(by_area.get(area), (row, len(weeks)) in hidden),
-        )
+        AverageRow(area_label(area), tuple(shown((row, week)) for week in span), shown((row, right)))
         for row, area in enumerate(areas)
     )
-    bottom = len(areas)
-    all_areas = AverageRow(
-        "All areas",
-        tuple(shown_mean(by_week.get(week), (bottom, week) in hidden) for week in span),
-        shown_mean(overall, (bottom, len(weeks)) in hidden),
-    )
+    all_areas = AverageRow("All areas", tuple(shown((bottom, week)) for week in span), shown((bottom, right)))
     return AverageTable(measure, tuple(weeks), rows, all_areas)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.dashboard_tables import DashboardLoginToken, DashboardSession
 
 LOGIN_LINK_LIFETIME = timedelta(minutes=10)
+SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often (idle expiry is exact to within it)
 
 
 def sha256_hex(raw: str) -> str:
@@ -93,7 +94,10 @@ class DashboardAccess:
         return raw
 
     async def live_session(self, raw: str, now: datetime, idle: timedelta) -> SessionRow | None:
-        """Find a session that has neither idled out nor passed its absolute expiry, and note it was seen now."""
+        """Find a session that has neither idled out nor passed its absolute expiry, and note it was seen now.
+
+        The note is written at most once a minute (SEEN_EVERY), so most requests only read the database.
+        """
         row = await self._session.scalar(
             select(DashboardSession).where(DashboardSession.session_hash == sha256_hex(raw))
         )
@@ -103,8 +107,9 @@ class DashboardAccess:
             await self._session.delete(row)
             await self._session.flush()
             return None
-        row.last_seen_at = now
-        await self._session.flush()
+        if now - row.last_seen_at >= SEEN_EVERY:
+            row.last_seen_at = now
+            await self._session.flush()
         return SessionRow(row.id, row.member_id, row.created_at, row.expires_at)
 
     async def end_session(self, raw: str) -> None:

@@ -10,8 +10,9 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows.funder_report import CHANGE_MEASURES, Change, DateRange, ReportCounts
+from flows.funder_report import CHANGE_MEASURES, Change, ReportCounts
 from flows.insight import MEASURES_BY_KEY
+from flows.report_period import DateRange
 from models.insight import keeping_checkins, observations, people
 from models.member_activity_tables import ActivityResponse
 from models.tables import CheckIn, Member

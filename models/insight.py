@@ -117,16 +117,22 @@ class InsightQueries:
         """Work inside the given session."""
         self._session = session
 
-    async def members_by_area(self, organisation_id: int) -> dict[Area, int]:
-        """Count the organisation's members by the area they chose (None: no area set)."""
+    async def members_by_area(self, organisation_id: int, joined_before: datetime | None = None) -> dict[Area, int]:
+        """Count the organisation's members (who joined before a time, if given) by the area they chose.
+
+        None stands for no area set.
+        """
         area = func.nullif(ActivityPreference.area, "")
-        rows = await self._session.execute(
+        query = (
             select(area, func.count(Member.id))
             .select_from(Member)
             .outerjoin(ActivityPreference, ActivityPreference.member_id == Member.id)
             .where(people(organisation_id))
             .group_by(area)
         )
+        if joined_before is not None:
+            query = query.where(Member.created_at < joined_before)
+        rows = await self._session.execute(query)
         counts: dict[Area, int] = {}
         for area, count in rows.all():
             counts[area or None] = counts.get(area or None, 0) + int(count)

@@ -6,14 +6,15 @@ clears them, until a batch comes back short. Running it again finds nothing more
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Table, delete, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from models.base import Base
 from models.broadcast_tables import Broadcast, BroadcastDelivery
+from models.dashboard_tables import DashboardLoginToken, DashboardSession
 from models.tables import Alert, AuditEvent, CheckIn, OutboxMessage, ProcessedUpdate, PromptDelivery, RelayLine
 from models.unit_of_work import UnitOfWorkFactory
 
@@ -160,3 +161,32 @@ PURGES = {
 
 PERIOD_OF = {"broadcast_deliveries": "outbox"}
 """Kinds kept for another kind's period: a broadcast's delivery records go with the outbox's."""
+
+
+async def purge_dashboard_sessions(units: UnitOfWorkFactory, now: datetime, idle: timedelta | None) -> int:
+    """Delete dashboard sessions that have ended: past their absolute end, or (given `idle`) unused that long."""
+    ended = DashboardSession.expires_at <= now
+    if idle is not None:
+        ended = or_(ended, DashboardSession.last_seen_at <= now - idle)
+    return await _purge(
+        units, DashboardSession.id, ended, lambda ids: [delete(DashboardSession).where(DashboardSession.id.in_(ids))]
+    )
+
+
+async def purge_dashboard_login_links(units: UnitOfWorkFactory, now: datetime, idle: timedelta | None) -> int:
+    """Delete dashboard login links that were used or have expired (a link works once, for minutes)."""
+    done = or_(DashboardLoginToken.used_at.is_not(None), DashboardLoginToken.expires_at <= now)
+    return await _purge(
+        units,
+        DashboardLoginToken.id,
+        done,
+        lambda ids: [delete(DashboardLoginToken).where(DashboardLoginToken.id.in_(ids))],
+    )
+
+
+EXPIRED: dict[str, Callable[[UnitOfWorkFactory, datetime, timedelta | None], Awaitable[int]]] = {
+    "dashboard_sessions": purge_dashboard_sessions,
+    "dashboard_login_links": purge_dashboard_login_links,
+}
+"""Kinds with no period: nothing is kept for a reason once it has expired, so each run removes what has expired by
+then (a session idle for CAIRN_DASHBOARD_IDLE_MINUTES has expired too)."""

@@ -1,14 +1,16 @@
-"""The retention job: an hourly tick that purges each kind of data past its period (CAIRN_RETAIN_*_DAYS)."""
+"""The retention job: an hourly tick that purges each kind of data past its period (CAIRN_RETAIN_*_DAYS), and what
+has expired (dashboard sessions and login links)."""
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.logs import where
 from bot.retention_settings import RetentionPeriods
-from models.retention import PERIOD_OF, PURGES
+from models.retention import EXPIRED, PERIOD_OF, PURGES
 from models.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("cairn.jobs.retention")
@@ -29,12 +31,14 @@ class RetentionJob:
         periods: RetentionPeriods,
         clock: Callable[[], datetime],
         stopping: Callable[[], bool] = lambda: False,
+        dashboard_idle_minutes: float | None = None,
     ) -> None:
-        """Wire storage, the periods and the clock."""
+        """Wire storage, the periods and the clock; with the dashboard's idle time, idle sessions go too."""
         self._units = units
         self._periods = periods
         self._clock = clock
         self._stopping = stopping
+        self._idle = timedelta(minutes=dashboard_idle_minutes) if dashboard_idle_minutes is not None else None
 
     async def tick(self, bot: object = None) -> dict[str, int]:
         """Purge every kind once; return how many rows each purge removed or cleared.
@@ -45,12 +49,16 @@ class RetentionJob:
         now = self._clock()
         removed: dict[str, int] = {}
         failed: list[str] = []
-        for kind, purge in PURGES.items():
+        runs: list[tuple[str, Callable[[], Awaitable[int]]]] = [
+            (kind, functools.partial(purge, self._units, now - timedelta(days=self._days(kind))))
+            for kind, purge in PURGES.items()
+        ]
+        runs += [(kind, functools.partial(purge, self._units, now, self._idle)) for kind, purge in EXPIRED.items()]
+        for kind, run in runs:
             if self._stopping():
                 break
-            days = getattr(self._periods, PERIOD_OF.get(kind, kind))
             try:
-                removed[kind] = await purge(self._units, now - timedelta(days=days))
+                removed[kind] = await run()
             except Exception as error:
                 failed.append(kind)
                 log.error("retention_purge_failed kind=%s error=%s at %s", kind, type(error).__name__, where(error))
@@ -60,3 +68,7 @@ class RetentionJob:
         if failed:
             raise RetentionIncomplete(f"purges failed: {' '.join(failed)}")
         return removed
+
+    def _days(self, kind: str) -> int:
+        days: int = getattr(self._periods, PERIOD_OF.get(kind, kind))
+        return days

@@ -13,6 +13,7 @@ from bot.retention_settings import RetentionPeriods, env_name
 from bot.settings import Settings
 from models import retention
 from models.broadcast_tables import Broadcast, BroadcastDelivery
+from models.dashboard_tables import DashboardLoginToken, DashboardSession
 from models.tables import (
     Alert,
     AuditEvent,
@@ -40,6 +41,8 @@ COUNTED = (
     AuditEvent,
     Broadcast,
     BroadcastDelivery,
+    DashboardSession,
+    DashboardLoginToken,
 )
 
 
@@ -89,6 +92,11 @@ async def seed(database: Database) -> None:
             finished = ago(PERIODS.broadcasts, age)  # the broadcast and its text go after their own period
             session.add(Broadcast(organisation_id=organisation.id, text_encrypted=b"t", status="done",
                                   created_at=finished, finished_at=finished))  # fmt: skip
+            ends = NOW + age  # dashboard sessions and login links have no period: they go once expired
+            session.add(DashboardSession(session_hash=f"{index}" * 64, member_id=member.id, created_at=NOW,
+                                         last_seen_at=NOW, expires_at=ends))  # fmt: skip
+            session.add(DashboardLoginToken(token_hash=f"{index}" * 64, member_id=member.id, created_at=NOW,
+                                            expires_at=ends))  # fmt: skip
         # an old message of an alert still open stays: its "claimed by" edit may still be needed
         open_alert = Alert(member_id=member.id, organisation_id=organisation.id, tier="urgent", share_level="flag_only",
                            reasons_encrypted=b"r", status="open", created_at=NOW)  # fmt: skip
@@ -133,6 +141,8 @@ async def test_old_rows_go_young_rows_stay_and_a_second_run_changes_nothing(data
         "audit_events": 1,
         "broadcast_deliveries": 1,
         "broadcasts": 1,
+        "dashboard_sessions": 1,
+        "dashboard_login_links": 1,
     }
     after = await counts(database)
     assert after == {
@@ -147,6 +157,8 @@ async def test_old_rows_go_young_rows_stay_and_a_second_run_changes_nothing(data
         "alert_notes": 1,
         "broadcasts": 4,  # the young two, the old one whose deliveries alone went, and the one still sending
         "broadcast_deliveries": 2,  # the young one and the one still sending
+        "dashboard_sessions": 1,
+        "dashboard_login_tokens": 1,
     }
     async with database.units() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Alert)) == 3, "alerts stay; only notes go"
@@ -197,3 +209,24 @@ async def test_one_failing_purge_does_not_stop_the_others(database: Database, mo
     after = await counts(database)
     assert after["outbox"] == 4, "the failing kind kept its rows"
     assert after["audit_events"] == after["broadcasts"] - 3 == after["broadcast_deliveries"] - 1 == 1, after
+
+
+async def test_dashboard_sessions_and_login_links_go_once_ended_or_used(database: Database) -> None:
+    async with database.units() as uow:
+        organisation = await uow.organisations.add("hillside", "Hillside", NOW)
+        member = await uow.members.add(501, 501, organisation.id, NOW)
+        for name, last_seen in (("live", NOW - timedelta(minutes=29)), ("idle", NOW - timedelta(minutes=30))):
+            uow.session.add(DashboardSession(session_hash=name.ljust(64, "s"), member_id=member.id, created_at=NOW,
+                                             last_seen_at=last_seen, expires_at=NOW + timedelta(hours=11)))  # fmt: skip
+        for name, used in (("fresh", None), ("used", NOW - timedelta(minutes=1))):
+            uow.session.add(DashboardLoginToken(token_hash=name.ljust(64, "t"), member_id=member.id, created_at=NOW,
+                                                expires_at=NOW + timedelta(minutes=9), used_at=used))  # fmt: skip
+        await uow.commit()
+    without_idle = await RetentionJob(database.units, PERIODS, Clock(NOW)).tick()
+    assert (without_idle["dashboard_sessions"], without_idle["dashboard_login_links"]) == (0, 1), "a used link goes"
+    job = RetentionJob(database.units, PERIODS, Clock(NOW), dashboard_idle_minutes=30)
+    assert (await job.tick())["dashboard_sessions"] == 1, "a session idle for the dashboard's idle time goes"
+    async with database.units() as uow:
+        sessions = (await uow.session.scalars(select(DashboardSession.session_hash))).all()
+        tokens = (await uow.session.scalars(select(DashboardLoginToken.token_hash))).all()
+    assert [value[:4] for value in sessions] == ["live"] and [value[:5] for value in tokens] == ["fresh"]

@@ -5,7 +5,9 @@ For other dashboard tests:
 - `dashboard_site` (fixture) -> `DashboardSite`: `.url`, `.units`, `.clock` (`.now`, `.advance(...)`),
   `.settings`, `.org_a` / `.org_b` (`SeededOrg`: ids of the organisation, its coordinator, volunteer, a member
   and two alerts), `await .login(member_id)` -> `StaffClient`, `await .anonymous()` -> `StaffClient`.
-- `login(site, member_id)` does the same as `site.login`.
+- `login(site, member_id)` does the same as `site.login`; `await set_duty(site, member_id, on)` switches duty (seeded
+  staff are off duty; a volunteer sees an unclaimed alert's details only on duty); `share_consent(uow, ...)` records a
+  SHARE_FLAGS choice (the seeded members share: the first "with_answers", the second "flag_only").
 - `StaffClient`: `.http` (an aiohttp ClientSession holding the cookie), `.csrf` (the token read from a page),
   `await .get(path)`, `await .post(path, data)` (adds the CSRF token unless `csrf=None`/another value is given);
   both answer an `Answer` (`.status`, `.text`, `.headers`, `.url`), redirects not followed.
@@ -105,7 +107,8 @@ class StaffClient:
     async def get(self, path: str, **params: str) -> Answer:
         """GET a path (redirects not followed); remembers the CSRF token if the page has a form."""
         async with self.http.get(self.base_url + path, params=params, allow_redirects=False) as response:
-            answer = Answer(response.status, await response.text(), response.headers, str(response.url))
+            text = await response.text(errors="replace")  # a PDF download is read too, not decoded as text
+            answer = Answer(response.status, text, response.headers, str(response.url))
         found = CSRF_FIELD.search(answer.text)
         if found and found.group(1):
             self.csrf = found.group(1)
@@ -224,10 +227,32 @@ async def seed_organisation(units: UnitOfWorkFactory, slug: str, name: str, base
         flag_only_id = await uow.alerts.raise_alert(
             other.id, organisation.id, "URGENT", "flag_only", [hidden], NOW - timedelta(minutes=5)
         )
+        await share_consent(uow, member.id, "given", "with_answers", NOW - timedelta(days=1))
+        await share_consent(uow, other.id, "given", "flag_only", NOW - timedelta(days=1))
         await uow.commit()
     return SeededOrg(
         slug, name, organisation.id, coordinator.id, volunteer.id, member.id, alert_id, flag_only_id, reason, hidden
     )
+
+
+async def share_consent(uow: Any, member_id: int, action: str, level: str | None, when: datetime = NOW) -> None:
+    """Record a member's choice about sharing with the team (scope SHARE_FLAGS), as onboarding or /stop does."""
+    record = {
+        "scope": "share_flags",
+        "action": action,
+        "share_level": level if action == "given" else None,
+        "text_version": "v1",
+        "text_hash": "s" * 64,
+        "method": "test",
+    }
+    await uow.consents.append(member_id, record, None, when)
+
+
+async def set_duty(site: DashboardSite, member_id: int, on: bool = True) -> None:
+    """Switch a staff member's duty on or off, as /duty does."""
+    async with site.units() as uow:
+        await uow.team.set_duty(member_id, on)
+        await uow.commit()
 
 
 def dashboard_settings(database: Database, **changes: Any) -> Settings:

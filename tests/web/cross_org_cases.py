@@ -200,12 +200,141 @@ async def their_insight(site: DashboardSite, org: SeededOrg) -> Ids:
     return {"their_area": "ZZ9"}
 
 
+REPORT_PATHS = ("/dashboard/report", "/dashboard/report.csv", "/dashboard/report.pdf")  # August to October 2026
+REPORT_SECRETS = ("{name}", "{their_first}", "{their_change}")
+
+
+async def a_report(site: DashboardSite, path: str) -> str:
+    """The report as A's coordinator reads it: the page's report, the CSV, or the PDF's text."""
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    client = await site.login(site.org_a.coordinator_id)
+    async with client.http.get(site.url + path, allow_redirects=False) as response:
+        assert response.status == 200, path
+        body = await response.read()
+    if path.endswith(".pdf"):
+        return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(body)).pages)
+    text = body.decode()
+    article = re.search(r'<article class="report".*?</article>', text, re.S)
+    return text if path.endswith(".csv") else article.group(0) if article else ""
+
+
+async def their_report(site: DashboardSite, org: SeededOrg) -> Ids:
+    """A's report, read first; then 14 of B's members in the report's months, whose own report shows them.
+
+    They joined on 3 September, keep their check-ins, scored WHO-5 48 on 10 September and 60 on 12 October, and
+    said "I'm interested" and "I'll go": B's report shows 10 to 14 members, 48.0, 60.0 and +12.0.
+    """
+    from tests.models.insight_seed import Seeder, at
+
+    before = {path: await a_report(site, path) for path in REPORT_PATHS}
+    assert all(before.values())
+    async with site.units() as uow:
+        seeder = Seeder(uow, 90_000)
+        for _ in range(14):
+            member_id = await seeder.member(org.id, "ZZ7", at(9, 3))
+            await seeder.consent(member_id, "given", at(9, 3))
+            await seeder.checkin(member_id, at(9, 10), mood=3, scores={"who5": 48})
+            await seeder.checkin(member_id, at(10, 12), mood=4, scores={"who5": 60})
+            await seeder.answer(member_id, "their-act", "interested", at(10, 13))
+            await seeder.answer(member_id, "their-act-2", "going", at(10, 13))
+        await uow.commit()
+    return {"a_report_before": before, "their_first": "48.0", "their_change": "+12.0"}
+
+
+def a_report_unchanged(path: str) -> Callable[[DashboardSite, SeededOrg, Ids], Awaitable[None]]:
+    """A's report reads exactly as it did before B's members were added, and shows none of B's figures."""
+
+    async def unchanged(site: DashboardSite, org: SeededOrg, ids: Ids) -> None:
+        mine = await a_report(site, path)
+        assert mine == ids["a_report_before"][path]
+        for secret in (org.name, ids["their_first"], ids["their_change"]):
+            assert secret not in mine
+        theirs = await site.login(org.coordinator_id)  # and B's own report does show them: the check can fail
+        async with theirs.http.get(site.url + "/dashboard/report.csv", allow_redirects=False) as response:
+            assert "+12.0" in await response.text()
+
+    return unchanged
+
+
 CASES += [
     Case("insight", "GET", "/dashboard/insight", expect_status=200, secrets=("{their_area}", "{name}"),
          seed=their_insight),
     Case("insight as volunteer", "GET", "/dashboard/insight", role="volunteer", expect_status=403, owner_status=403,
          secrets=("{their_area}",), seed=their_insight),
-    Case("funder report", "GET", "/dashboard/report", expect_status=200, secrets=("{name}",), seed=their_insight),
-    Case("funder report as CSV", "GET", "/dashboard/report.csv", expect_status=200, secrets=("{name}",),
-         seed=their_insight),
+    Case("funder report", "GET", "/dashboard/report", expect_status=200, secrets=REPORT_SECRETS,
+         seed=their_report, unchanged=a_report_unchanged("/dashboard/report")),
+    Case("funder report as CSV", "GET", "/dashboard/report.csv", expect_status=200, secrets=REPORT_SECRETS,
+         seed=their_report, unchanged=a_report_unchanged("/dashboard/report.csv")),
+    Case("funder report as PDF", "GET", "/dashboard/report.pdf", expect_status=200, secrets=REPORT_SECRETS,
+         seed=their_report, unchanged=a_report_unchanged("/dashboard/report.pdf")),
+]  # fmt: skip
+
+
+# --- Writes that carry B's ids: a new listing's form id, B's area and interests in news ---
+
+THEIR_NEWS_AREA = "ZZ8"
+THEIR_INTEREST = "riverside-rowing"
+
+
+async def their_dashboard_activity(site: DashboardSite, org: SeededOrg) -> Ids:
+    """B's walk as the dashboard adds one: its id is a form's UUID, the id A's forged form carries."""
+    from datetime import time
+
+    from flows.activities.facts import activity_key
+    from flows.activities.model import Activity, Location, Schedule
+
+    walk = Activity(
+        id="3f1c2b7a-8d4e-4f6a-9b2c-1d0e5f7a9c31",
+        organisation_id=org.id,
+        name=THEIR_ACTIVITY_NAME,
+        schedules=(Schedule(id="s", freq="WEEKLY", byday=("TU",), opens_at=time(10)),),
+        locations=(Location(id="l", name="Riverside Park", postcode="G1 1AA"),),
+    )
+    async with site.units() as uow:
+        await uow.activities.upsert(org.id, walk, site.clock())
+        await uow.commit()
+    return {"activity_id": walk.id, "activity_key": activity_key(walk.id), "activity_name": walk.name}
+
+
+async def their_news_audience(site: DashboardSite, org: SeededOrg) -> Ids:
+    """Twelve of B's members who said yes to news, in an area and with an interest only B's members gave; B's walk."""
+    from models.member_activity_tables import ActivityPreference
+    from tests.models.test_broadcasts import consent
+
+    ids = await their_activity(site, org)
+    async with site.units() as uow:
+        for offset in range(12):
+            member = await uow.members.add(80_000 + offset, 80_000 + offset, org.id, site.clock())
+            await consent(uow, member.id, "given")
+            uow.session.add(ActivityPreference(member_id=member.id, area=THEIR_NEWS_AREA, interests=THEIR_INTEREST,
+                                               updated_at=site.clock()))  # fmt: skip
+        await uow.commit()
+    return {**ids, "their_news_area": THEIR_NEWS_AREA, "their_interest": THEIR_INTEREST}
+
+
+async def no_broadcast_at_all(site: DashboardSite, org: SeededOrg, ids: Ids) -> None:
+    async with site.units() as uow:
+        assert await uow.broadcasts.for_organisation(site.org_a.id) == []
+        assert await uow.broadcasts.for_organisation(org.id) == []
+
+
+NEWS_FORM = {"request_key": "k" * 24, "text": "Hello"}
+CASES += [
+    Case("broadcast form again with their area, interest and card", "POST", "/dashboard/broadcasts/new",
+         form={**NEWS_FORM, "area": "{their_news_area}", "interests": "{their_interest}", "card": "{activity_id}"},
+         expect_status=200, secrets=("{their_news_area}", "{their_interest}", "{activity_name}", "12 people", "(12)"),
+         seed=their_news_audience),
+    Case("broadcast preview with their area", "POST", "/dashboard/broadcasts/preview",
+         form={**NEWS_FORM, "area": "{their_news_area}"}, expect_status=422,
+         secrets=("{their_news_area}", "12 people"), seed=their_news_audience),
+    Case("broadcast send with their area and interest", "POST", "/dashboard/broadcasts/send",
+         form={**NEWS_FORM, "area": "{their_news_area}", "interests": "{their_interest}"}, expect_status=422,
+         owner_status=303, secrets=("12 people",), seed=their_news_audience, unchanged=no_broadcast_at_all),
+    Case("activity: add with their listing's id as the form id", "POST", "/dashboard/activities/new",
+         form={**WALK_FORM, "form_id": "{activity_id}"}, expect_status=409, owner_status=303,
+         secrets=("{activity_name}",), seed=their_dashboard_activity, unchanged=activity_unchanged),
 ]  # fmt: skip

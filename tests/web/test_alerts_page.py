@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models.tables import Alert, OutboxMessage
-from tests.web.conftest import DashboardSite
+from tests.web.conftest import DashboardSite, set_duty, share_consent
 
 
 async def test_alerts_are_grouped_with_tier_and_age_and_no_reasons_on_the_list(dashboard_site: DashboardSite) -> None:
@@ -23,6 +23,7 @@ async def test_alerts_are_grouped_with_tier_and_age_and_no_reasons_on_the_list(d
 
 async def test_an_alert_shows_reasons_only_when_the_member_shares_their_answers(dashboard_site: DashboardSite) -> None:
     site, org = dashboard_site, dashboard_site.org_a
+    await set_duty(site, org.volunteer_id)
     client = await site.login(org.volunteer_id)
     shared = await client.get(f"/dashboard/alerts/{org.alert_id}")
     assert shared.status == 200 and org.reason in shared.text
@@ -51,6 +52,7 @@ async def test_claiming_takes_the_alert_and_tells_the_others_who_has_it(dashboar
         now = site.clock()
         await uow.outbox.enqueue(org.coordinator_id, 1001, "alert", "alert text", [], now, alert_id=org.alert_id)
         await uow.commit()
+    await set_duty(site, org.volunteer_id)
     volunteer = await site.login(org.volunteer_id)
     claimed = await volunteer.post(f"/dashboard/alerts/{org.alert_id}/claim")
     assert claimed.status == 303 and claimed.location == f"/dashboard/alerts/{org.alert_id}"
@@ -80,6 +82,7 @@ async def test_claiming_takes_the_alert_and_tells_the_others_who_has_it(dashboar
 
 async def test_resolving_keeps_the_outcome_and_an_encrypted_note(dashboard_site: DashboardSite) -> None:
     site, org = dashboard_site, dashboard_site.org_a
+    await set_duty(site, org.volunteer_id)
     client = await site.login(org.volunteer_id)
     await client.post(f"/dashboard/alerts/{org.alert_id}/claim")
     note = "Spoke on the phone; CANARY-MEMBER-TEXT is fine"
@@ -106,6 +109,7 @@ async def test_resolving_keeps_the_outcome_and_an_encrypted_note(dashboard_site:
 
 async def test_only_the_claimer_resolves(dashboard_site: DashboardSite) -> None:
     site, org = dashboard_site, dashboard_site.org_a
+    await set_duty(site, org.volunteer_id)
     volunteer = await site.login(org.volunteer_id)
     await volunteer.post(f"/dashboard/alerts/{org.alert_id}/claim")
     coordinator = await site.login(org.coordinator_id)
@@ -130,3 +134,75 @@ async def test_a_volunteer_sees_resolved_alerts_only_if_they_claimed_them(dashbo
     assert f"Alert #{org.alert_id}<" not in listing.text and f"Alert #{org.flag_only_alert_id}<" in listing.text
     assert (await volunteer.get(f"/dashboard/alerts/{org.alert_id}")).status == 404
     assert f"Alert #{org.alert_id}<" in (await coordinator.get("/dashboard/alerts")).text
+
+
+async def test_an_off_duty_volunteer_is_refused_the_details_and_the_claim(dashboard_site: DashboardSite) -> None:
+    site, org = dashboard_site, dashboard_site.org_a
+    volunteer = await site.login(org.volunteer_id)
+    listing = await volunteer.get("/dashboard/alerts")
+    assert f"Alert #{org.alert_id}<" in listing.text, "listed, as /alerts in the bot lists it"
+    assert "Claim alert #" not in listing.text
+    page = await volunteer.get(f"/dashboard/alerts/{org.alert_id}")
+    assert page.status == 200 and org.reason not in page.text
+    assert "while you are on duty" in page.text and "Claim alert" not in page.text
+    refused = await volunteer.post(f"/dashboard/alerts/{org.alert_id}/claim")
+    assert refused.status == 303
+    again = await volunteer.get(refused.location)
+    assert "while you are on duty" in again.text and org.reason not in again.text
+    async with site.units() as uow:
+        alert = await uow.alerts.get(org.alert_id)
+        events = [(e.action, e.object_id) for e in await uow.audit.all() if e.actor_member_id == org.volunteer_id]
+    assert alert is not None and alert.status == "open" and alert.claimed_by is None
+    assert ("alert_details_refused", org.alert_id) in events and ("alert_claim_refused", org.alert_id) in events
+    assert ("alert_viewed", org.alert_id) not in events, "every view is audited, as what it was"
+
+    async with site.units() as uow:  # the site's clock is Sunday 12:00 in London: inside a Sunday rota
+        await uow.team.set_rota(org.volunteer_id, frozenset({6}), "09:00-17:00")
+        await uow.commit()
+    in_rota = await volunteer.get(f"/dashboard/alerts/{org.alert_id}")
+    assert org.reason in in_rota.text and f"Claim alert #{org.alert_id}" in in_rota.text
+    async with site.units() as uow:
+        await uow.team.set_rota(org.volunteer_id, frozenset({0}), "09:00-17:00")
+        await uow.commit()
+    assert org.reason not in (await volunteer.get(f"/dashboard/alerts/{org.alert_id}")).text
+
+
+async def test_a_claimed_alerts_details_are_for_its_claimer_and_coordinators(dashboard_site: DashboardSite) -> None:
+    site, org = dashboard_site, dashboard_site.org_a
+    await set_duty(site, org.volunteer_id)
+    coordinator = await site.login(org.coordinator_id)
+    assert (await coordinator.post(f"/dashboard/alerts/{org.alert_id}/claim")).status == 303
+    volunteer = await site.login(org.volunteer_id)
+    page = await volunteer.get(f"/dashboard/alerts/{org.alert_id}")
+    assert page.status == 200 and org.reason not in page.text
+    assert "Only the person who claimed this alert, and coordinators, can see" in page.text
+    assert f"Cora {org.slug}" in page.text, "who has it is still shown"
+    assert org.reason in (await coordinator.get(f"/dashboard/alerts/{org.alert_id}")).text
+
+    claimed = await volunteer.post(f"/dashboard/alerts/{org.flag_only_alert_id}/claim")
+    assert claimed.status == 303
+    await set_duty(site, org.volunteer_id, on=False)
+    mine = await volunteer.get(f"/dashboard/alerts/{org.flag_only_alert_id}")
+    assert "They chose to share only that they may need a chat." in mine.text, "the claimer keeps them off duty"
+    assert "Resolve alert" in mine.text and "while you are on duty" not in mine.text
+
+
+async def test_withdrawing_consent_to_share_hides_what_was_shared_at_once(dashboard_site: DashboardSite) -> None:
+    site, org = dashboard_site, dashboard_site.org_a
+    coordinator = await site.login(org.coordinator_id)
+    assert org.reason in (await coordinator.get(f"/dashboard/alerts/{org.alert_id}")).text
+
+    async def share(action: str, level: str | None) -> str:
+        async with site.units() as uow:
+            await share_consent(uow, org.member_id, action, level)
+            await uow.commit()
+        page = await coordinator.get(f"/dashboard/alerts/{org.alert_id}")
+        assert page.status == 200
+        return page.text
+
+    withdrawn = await share("withdrawn", None)
+    assert org.reason not in withdrawn
+    assert "This member has withdrawn their consent to share with the team" in withdrawn
+    narrowed = await share("given", "flag_only")
+    assert org.reason not in narrowed and "They chose to share only that they may need a chat." in narrowed
+    assert org.reason in await share("given", "with_answers")

@@ -36,10 +36,11 @@ async def news_members(
 
 
 async def audience(site: DashboardSite) -> dict[str, list[int]]:
-    """Org A: 6 walkers in EH6, 3 artists in EH7; org B: 5 in EH6."""
+    """Org A: 12 walkers in EH6, 6 artists in EH7, 3 cyclists in EH8; org B: 5 in EH6."""
     return {
-        "eh6": await news_members(site, site.org_a.id, 5000, [("EH6", "walking")] * 6),
-        "eh7": await news_members(site, site.org_a.id, 5100, [("EH7", "art")] * 3),
+        "eh6": await news_members(site, site.org_a.id, 5000, [("EH6", "walking")] * 12),
+        "eh7": await news_members(site, site.org_a.id, 5100, [("EH7", "art")] * 6),
+        "eh8": await news_members(site, site.org_a.id, 5150, [("EH8", "cycling")] * 3),
         "other": await news_members(site, site.org_b.id, 5200, [("EH6", "walking")] * 5),
     }
 
@@ -77,13 +78,37 @@ async def test_the_compose_page_counts_the_audience_and_hides_small_numbers(dash
     await audience(site)
     client = await site.login(site.org_a.coordinator_id)
     page = await client.get("/dashboard/broadcasts/new")
-    assert "<strong>9 people</strong>" in page.text, "everyone in org A who said yes to news, not org B"
-    assert "EH6 (6)" in page.text and "EH7 (fewer than 5)" in page.text
-    assert "This will go to 9 people." in page.text
+    assert "<strong>21 people</strong>" in page.text, "everyone in org A who said yes to news, not org B"
+    assert "EH6 (12)" in page.text and "EH7 (fewer than 10)" in page.text and "EH8 (fewer than 10)" in page.text
+    assert "Walking (12)" in page.text and "(6)" not in page.text and "(3)" not in page.text
+    assert "This will go to 21 people." in page.text
     key = REQUEST_KEY.search(page.text)
     assert key is not None
-    narrowed = await client.post("/dashboard/broadcasts/new", {"request_key": key[1], "area": "EH7", "text": NEWS})
+    narrowed = await client.post("/dashboard/broadcasts/new", {"request_key": key[1], "area": "EH8", "text": NEWS})
     assert "That is fewer than 5 people." in narrowed.text and NEWS in narrowed.text
+
+
+async def test_counts_from_five_to_nine_read_fewer_than_ten_and_may_still_be_sent_to(
+    dashboard_site: DashboardSite,
+) -> None:
+    site = dashboard_site
+    people = await audience(site)
+    client = await site.login(site.org_a.coordinator_id)
+    form = {"request_key": await compose(client), "text": NEWS, "area": "EH7"}
+    again = await client.post("/dashboard/broadcasts/new", form)
+    assert "This will go to fewer than 10 people." in again.text and "6 people" not in again.text
+    assert "art (fewer than 10)" in again.text, "an interest within the area, its count hidden too"
+    preview = await client.post("/dashboard/broadcasts/preview", form)
+    assert preview.status == 200 and "This will go to fewer than 10 people." in preview.text
+    assert 'id="send"' in preview.text, "the send rule stays the bot's: a narrowed group of 5 or more may be sent to"
+    sent = await client.post("/dashboard/broadcasts/send", form)
+    assert sent.status == 303 and await broadcasts(site) == [(site.org_a.id, 6, 6)]
+    shown = await client.get(sent.location)
+    assert "Your news is on its way to fewer than 10 people." in shown.text and "To fewer than 10 people." in shown.text
+    assert 'data-field="left">fewer than 10<' in shown.text
+    listed = await client.get("/dashboard/broadcasts")
+    assert "fewer than 10 people" in listed.text and "6 people" not in listed.text
+    assert len(people["eh7"]) == 6
 
 
 async def test_preview_then_send_writes_one_broadcast_with_its_deliveries_however_often_send_is_pressed(
@@ -95,7 +120,7 @@ async def test_preview_then_send_writes_one_broadcast_with_its_deliveries_howeve
     key = await compose(client)
     form = {"request_key": key, "text": NEWS, "area": "EH6", "interests": "walking", "card": ""}
     preview = await client.post("/dashboard/broadcasts/preview", form)
-    assert preview.status == 200 and "This will go to 6 people." in preview.text and 'id="send"' in preview.text
+    assert preview.status == 200 and "This will go to 12 people." in preview.text and 'id="send"' in preview.text
     assert NEWS in preview.text and "News from Hillside Community Hub" in preview.text
     assert "Stop these messages" in preview.text
 
@@ -105,7 +130,7 @@ async def test_preview_then_send_writes_one_broadcast_with_its_deliveries_howeve
     third = await client.post("/dashboard/broadcasts/send", form)
     assert {first.status, second.status, third.status} == {303}
     assert first.location == second.location == third.location
-    assert await broadcasts(site) == [(site.org_a.id, 6, 6)], "one broadcast, its six deliveries written with it"
+    assert await broadcasts(site) == [(site.org_a.id, 12, 12)], "one broadcast, its 12 deliveries written with it"
     async with site.units() as uow:
         delivered_to = set(await uow.session.scalars(select(BroadcastDelivery.member_id)))
         actions = [e.action for e in await uow.session.scalars(select(AuditEvent))]
@@ -113,7 +138,7 @@ async def test_preview_then_send_writes_one_broadcast_with_its_deliveries_howeve
     assert actions.count("broadcast_created") == 1
 
     shown = await client.get(first.location)
-    assert shown.status == 200 and NEWS in shown.text and "To 6 people." in shown.text
+    assert shown.status == 200 and NEWS in shown.text and "To 12 people." in shown.text
     assert "This news was sent already, once" in shown.text, "a second Send says so rather than sending again"
     listed = await client.get("/dashboard/broadcasts")
     assert f'href="{first.location}"' in listed.text
@@ -125,7 +150,7 @@ async def test_a_narrowed_audience_under_five_cannot_be_sent_to_even_by_posting_
     site = dashboard_site
     await audience(site)
     client = await site.login(site.org_a.coordinator_id)
-    form = {"request_key": await compose(client), "text": NEWS, "area": "EH7"}
+    form = {"request_key": await compose(client), "text": NEWS, "area": "EH8"}
     preview = await client.post("/dashboard/broadcasts/preview", form)
     assert preview.status == 200 and "That is fewer than 5 people." in preview.text and 'id="send"' not in preview.text
     refused = await client.post("/dashboard/broadcasts/send", form)
@@ -179,7 +204,7 @@ async def test_progress_counts_follow_the_deliveries_with_small_numbers_hidden(d
         "status_words": "Waiting to start",
         "done": False,
         "sent": "0",
-        "left": "9",
+        "left": "21",
         "failed": "0",
         "uncertain": "0",
         "skipped": "0",
@@ -187,15 +212,16 @@ async def test_progress_counts_follow_the_deliveries_with_small_numbers_hidden(d
     async with site.units() as uow:
         ids = list(await uow.session.scalars(select(BroadcastDelivery.id).order_by(BroadcastDelivery.id)))
         await uow.session.execute(
-            update(BroadcastDelivery).where(BroadcastDelivery.id.in_(ids[:7])).values(status="sent")
+            update(BroadcastDelivery).where(BroadcastDelivery.id.in_(ids[:12])).values(status="sent")
         )
         await uow.session.execute(
-            update(BroadcastDelivery).where(BroadcastDelivery.id == ids[7]).values(status="failed")
+            update(BroadcastDelivery).where(BroadcastDelivery.id.in_(ids[12:18])).values(status="failed")
         )
         await uow.session.execute(update(Broadcast).values(status="sending"))
         await uow.commit()
     numbers = await get_json(client, progress)
-    assert (numbers["sent"], numbers["left"], numbers["failed"]) == ("7", "fewer than 5", "fewer than 5")
+    assert (numbers["sent"], numbers["left"], numbers["failed"]) == ("12", "fewer than 10", "fewer than 10")
     assert numbers["status_words"] == "Sending" and not numbers["done"]
     page = await client.get(sent.location)
-    assert 'data-field="sent">7<' in page.text and 'data-field="failed">fewer than 5<' in page.text
+    assert 'data-field="sent">12<' in page.text and 'data-field="failed">fewer than 10<' in page.text
+    assert "fewer than 5" not in page.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.conftest import DashboardSite, screenshot
+from tests.web.conftest import DashboardSite, screenshot, set_duty
 
 UNLABELLED_FIELDS = """() => [...document.querySelectorAll('input, select, textarea')]
     .filter(field => field.type !== 'hidden')
@@ -22,6 +22,7 @@ async def test_a_volunteer_logs_in_claims_and_resolves_an_alert(dashboard_site: 
     site, org = dashboard_site, dashboard_site.org_a
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
+    await set_duty(site, org.volunteer_id)  # the bot sends unclaimed alerts to volunteers on duty
     link = await site.login_link(org.volunteer_id)
 
     await page.goto(link)

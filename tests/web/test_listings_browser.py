@@ -184,7 +184,7 @@ async def test_news_sent_from_the_browser_reaches_sandbox_members_through_the_ru
     page = await log_in(browser, bot.cairn.units, bot_with_dashboard.web.url, me.id)
     await page.get_by_role("link", name="Broadcasts").click()
     await page.get_by_role("link", name="Write news").click()
-    await page.get_by_text("This will go to fewer than 5 people.").wait_for()
+    await page.get_by_text("This will go to fewer than 10 people.").wait_for()
     await page.get_by_label("Your message").fill(NEWS)
     await page.get_by_label("Activity card (optional)").select_option("links-walk")
     await screenshot(page, f"listings-broadcast-compose-{backend}")
@@ -192,7 +192,7 @@ async def test_news_sent_from_the_browser_reaches_sandbox_members_through_the_ru
     await page.get_by_role("heading", name="Preview your news").wait_for()
     preview = await page.locator("main").inner_text()
     assert NEWS in preview and "Links walk" in preview and "Stop these messages" in preview
-    assert "This will go to fewer than 5 people." in preview
+    assert "This will go to fewer than 10 people." in preview
     await screenshot(page, f"listings-broadcast-preview-{backend}")
     await page.get_by_role("button", name="Send").dblclick()  # pressed twice: still one broadcast
 

@@ -6,7 +6,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from bot.web.dashboard.links import mint_login_link
 from models.tables import DashboardLoginToken, DashboardSession
@@ -193,3 +193,59 @@ async def test_logging_in_again_in_the_same_browser_replaces_the_old_session(das
     async with site.units() as uow:
         assert await uow.dashboard.live_session(old, site.clock(), timedelta(hours=1)) is None
     assert (await client.get("/dashboard/alerts")).status == 200
+
+
+class Writes:
+    """The INSERT, UPDATE and DELETE statements the database was sent while watching."""
+
+    def __init__(self, database: Database) -> None:
+        self.engine = database.engine.sync_engine
+        self.seen: list[str] = []
+
+    def _note(self, conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            self.seen.append(" ".join(statement.split())[:60])
+
+    def __enter__(self) -> Writes:
+        event.listen(self.engine, "before_cursor_execute", self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._note)
+
+
+async def test_static_files_are_served_without_touching_the_session(dashboard_site: DashboardSite) -> None:
+    site = dashboard_site
+    client = await site.login(site.org_a.coordinator_id)
+    site.clock.advance(timedelta(minutes=5))
+    with Writes(site.database) as writes:
+        for _ in range(3):
+            async with client.http.get(site.url + "/dashboard/static/dashboard.css") as answer:
+                assert answer.status == 200 and "Set-Cookie" not in answer.headers
+    assert writes.seen == []
+    async with site.units() as uow:
+        (seen,) = (await uow.session.scalars(select(DashboardSession.last_seen_at))).all()
+    assert seen == site.clock.now - timedelta(minutes=5), "a stylesheet is not a sign of life"
+    site.clock.advance(timedelta(minutes=30))
+    async with client.http.get(site.url + "/dashboard/static/dashboard.css") as answer:
+        assert answer.status == 200 and "Set-Cookie" not in answer.headers, "no session lookup, so none is ended"
+
+
+async def test_a_session_notes_it_was_seen_at_most_once_a_minute(dashboard_site: DashboardSite) -> None:
+    site = dashboard_site
+    client = await site.login(site.org_a.coordinator_id)
+    with Writes(site.database) as writes:
+        for _ in range(3):
+            assert (await client.get("/dashboard/how-to-log-in")).status == 200
+            site.clock.advance(timedelta(seconds=20))
+    assert writes.seen == [], "three requests in the first minute write nothing"
+    with Writes(site.database) as writes:
+        for _ in range(40):  # every 59 seconds for 39 minutes: the session stays alive past its 30 idle minutes
+            site.clock.advance(timedelta(seconds=59))
+            page = await client.get("/dashboard/how-to-log-in")
+            assert page.status == 200 and "You are already logged in." in page.text
+    updates = [statement for statement in writes.seen if statement.startswith("UPDATE dashboard_sessions")]
+    assert 19 <= len(updates) <= 40 and len(updates) == len(writes.seen)
+    async with site.units() as uow:
+        (seen,) = (await uow.session.scalars(select(DashboardSession.last_seen_at))).all()
+    assert site.clock.now - seen < timedelta(minutes=1), "idle time is known to within a minute"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.staff_effects import STAFF_EFFECTS, StaffEffects
+from bot.web.dashboard.alert_access import CLAIMABLE, access
 from bot.web.dashboard.auth import DashboardUser
 from bot.web.dashboard.deps import DashboardDeps
 from flows.callbacks import ButtonChoice
@@ -84,9 +85,18 @@ async def _load(uow: UnitOfWork, user: DashboardUser, alert_id: int) -> tuple[St
 
 
 async def claim(deps: DashboardDeps, user: DashboardUser, alert_id: int) -> ActionResult:
-    """Claim an alert, as the bot's Claim button does (other volunteers' messages say who took it)."""
+    """Claim an alert, as the bot's Claim button does (other volunteers' messages say who took it).
+
+    Only those the bot would send the alert to may claim it: coordinators, and volunteers while on duty.
+    """
     async with deps.units() as uow:
         staff, alert = await _load(uow, user, alert_id)
+        allowed = access(alert, staff, deps.clock())
+        if alert.status in CLAIMABLE and alert.claimed_by is None and not allowed.can_claim:
+            await uow.audit.record("alert_claim_refused", "alert", alert.id, deps.clock(), staff.member_id,
+                                   staff.organisation_id)  # fmt: skip
+            await uow.commit()
+            return ActionResult((allowed.why_not,), "not_now")
         facts = _facts(deps, staff, alert)
         outcome = on_alert_button(ButtonChoice(ALERT_FLOW, "claim", str(alert.id)), facts)
         if outcome.refused == "not_allowed":

@@ -19,6 +19,7 @@ log = logging.getLogger("cairn")
 PREFIX = "/dashboard"
 HOW_TO_LOG_IN = "/dashboard/how-to-log-in"
 LOGIN_PATH = "/dashboard/login"
+STATIC_PREFIX = "/dashboard/static/"
 COORDINATOR = "coordinator"
 VOLUNTEER = "volunteer"
 LOGIN_CSRF_COOKIE = "cairn_login_csrf"
@@ -125,8 +126,11 @@ def coordinator_only(handler: Handler) -> Handler:
 
 @web.middleware
 async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Find the dashboard session behind the cookie; a session whose member left the team is ended."""
-    if not is_dashboard(request):
+    """Find the dashboard session behind the cookie; a session whose member left the team is ended.
+
+    Static files (CSS, the progress script) need no session: they are served without touching the database.
+    """
+    if not is_dashboard(request) or request.path.startswith(STATIC_PREFIX):
         return await handler(request)
     deps = deps_of(request)
     raw = request.cookies.get(session_cookie_name(deps))

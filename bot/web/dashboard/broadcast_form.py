@@ -2,7 +2,9 @@
 
 The same rules as the bot: the message up to 3,000 characters; an activity card only for one of the organisation's
 coming activities; the audience is everyone in the organisation who asked for news, optionally one area and any of
-some interests; counts under 5 show as "fewer than 5", and a narrowed audience under 5 is not sent to.
+some interests; a narrowed audience under 5 (SMALL_GROUP) is not sent to. Unlike the bot's "fewer than 5", the
+dashboard shows no count of members under 10 (SHOWN_FROM, as the insight page): 1 to 9 read "fewer than 10", so an
+area the insight page hides cannot show here as "7 people".
 Nothing the browser sends is trusted: the card, the area and the interests are looked up again on every step.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 
 from multidict import MultiMapping
 
-from flows.broadcast import SMALL_GROUP, people, shown_count, too_small
+from flows.broadcast import SMALL_GROUP, people, too_small
 from flows.broadcast_message import MAX_TEXT, member_message
 from flows.broadcast_model import ActivityCard, AudienceFilter, AudienceProfile, CreateBroadcast
 from flows.outcome import Text
@@ -23,6 +25,7 @@ from flows.texts import Catalogue
 
 _REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 MAX_CHOICE = 200
+SHOWN_FROM = 10  # the dashboard's small-number rule: no count of members under this is shown exactly
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,8 @@ def check(
 
 
 def area_choices(profile: AudienceProfile, form: ComposeForm, catalogue: Catalogue) -> list[Choice]:
-    """Every area members gave, most people first, with counts (under 5 shown as "fewer than 5")."""
-    return [Choice(area, area, _count(n, catalogue), area == form.area) for area, n in profile.areas()]
+    """Every area members gave, most people first, with counts (under 10 shown as "fewer than 10")."""
+    return [Choice(area, area, count_words(n, catalogue), area == form.area) for area, n in profile.areas()]
 
 
 def interest_choices(
@@ -124,7 +127,7 @@ def interest_choices(
 ) -> list[Choice]:
     """The interests members gave (within the chosen area), most people first, with counts."""
     return [
-        Choice(term, labels.get(term, term), _count(n, catalogue), term in form.interests)
+        Choice(term, labels.get(term, term), count_words(n, catalogue), term in form.interests)
         for term, n in profile.interests(form.area or None)
     ]
 
@@ -135,20 +138,24 @@ def audience_words(checked: Checked, catalogue: Catalogue) -> str:
         return catalogue.render(Text("broadcast.nobody"))
     if too_small(checked.audience, checked.count):
         return catalogue.render(Text("broadcast.too_small", {"size": SMALL_GROUP}))
-    return catalogue.render(Text("broadcast.will_go_to", {"people": people(checked.count)}))
+    return catalogue.render(Text("broadcast.will_go_to", {"people": people_words(checked.count, catalogue)}))
 
 
 def people_words(count: int, catalogue: Catalogue) -> str:
-    """A number of people with the small-number rule: "12 people", "fewer than 5 people", "0 people"."""
+    """A number of people with the dashboard's small-number rule: "12 people", "fewer than 10 people", "0 people"."""
+    if 0 < count < SHOWN_FROM:
+        return catalogue.render(Text("broadcast.people_few", {"size": SHOWN_FROM}))
     return catalogue.render(people(count))
+
+
+def count_words(count: int, catalogue: Catalogue) -> str:
+    """A bare count with the dashboard's small-number rule: "12", "fewer than 10", "0"."""
+    if 0 < count < SHOWN_FROM:
+        return catalogue.render(Text("broadcast.count_few", {"size": SHOWN_FROM}))
+    return f"{count:,}"
 
 
 def preview_text(checked: Checked, organisation: str, catalogue: Catalogue) -> tuple[str, str]:
     """Exactly what each member will get: the message (the bot's rendering) and its button."""
     shown = member_message(checked.text, checked.card, organisation)
     return catalogue.render_reply(shown), catalogue.render(Text("broadcast.stop"))
-
-
-def _count(count: int, catalogue: Catalogue) -> str:
-    shown = shown_count(count)
-    return catalogue.render(shown) if isinstance(shown, Text) else shown

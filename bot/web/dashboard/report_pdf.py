@@ -12,7 +12,7 @@ import matplotlib
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from flows.funder_report import Figure, FunderReport
+from flows.funder_report import ABOUT_FIGURES, COMPARING, Figure, FunderReport
 from flows.insight import LONDON
 
 FONT = "DejaVu"
@@ -43,7 +43,7 @@ def pdf_tables(report: FunderReport) -> tuple[PdfTable, ...]:
         PdfTable("Engagement", figures, rows(report.engagement), widths),
         PdfTable(
             "Wellbeing change (members measured at least twice in the period)",
-            ("Measure", "Members", "Average first", "Average last", "Average change", "Note"),
+            ("Measure", "Members (band)", "Average first", "Average last", "Average change", "Note"),
             outcomes,
             (30, 11, 12, 12, 12, 23),
         ),
@@ -90,9 +90,12 @@ def report_pdf(report: FunderReport, made_at: datetime) -> bytes:
     pdf.multi_cell(0, 8, f"Funder report: {report.organisation}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, size=10)
     made = made_at.astimezone(LONDON)
-    pdf.multi_cell(0, 5, f"Period: {report.period.text} (days in Europe/London).", new_x="LMARGIN", new_y="NEXT")
+    period = f"Period: {report.period.text} (whole months, Europe/London)."
+    pdf.multi_cell(0, 5, period, new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(0, 5, f"Made on {made.day} {made:%B %Y} at {made:%H:%M}.", new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 5, _ABOUT, new_x="LMARGIN", new_y="NEXT")
+    for paragraph in (ABOUT_FIGURES, COMPARING):
+        pdf.ln(1)
+        pdf.multi_cell(0, 5, paragraph, new_x="LMARGIN", new_y="NEXT")
     for table in pdf_tables(report):
         pdf.ln(3)
         pdf.set_font(family, "B", 12)
@@ -103,10 +106,3 @@ def report_pdf(report: FunderReport, made_at: datetime) -> bytes:
             for row in table.rows:
                 grid.row(row)
     return bytes(pdf.output())
-
-
-_ABOUT = (
-    "Counts and averages only: no figure is about one person. Any figure about fewer than 10 members is "
-    'shown as "hidden", and so is any figure that would let someone work a hidden one out. Check-ins and '
-    "scores count only for members who agree, today, to Cairn keeping their check-ins; staff are never counted."
-)

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from bot.web.dashboard import alert_actions
+from bot.web.dashboard.alert_access import AlertAccess, access, consent_now, shared_now
 from bot.web.dashboard.auth import DashboardUser, staff_only, user_of
 from bot.web.dashboard.deps import DashboardDeps, deps_of
 from bot.web.dashboard.render import flash, render, see_other
-from flows.alert_messages import shared_reasons
 from flows.outcome import Text
 from flows.staff import OUTCOMES
 from models.alerts import AlertRow
@@ -44,7 +44,9 @@ class AlertView:
     can_claim: bool
 
 
-def _view(deps: DashboardDeps, alert: AlertRow, user: DashboardUser, names: dict[int, str]) -> AlertView:
+def _view(
+    deps: DashboardDeps, alert: AlertRow, user: DashboardUser, names: dict[int, str], allowed: AlertAccess
+) -> AlertView:
     render_text = deps.catalogue.render
     claimer = ""
     if alert.claimed_by is not None:
@@ -64,13 +66,13 @@ def _view(deps: DashboardDeps, alert: AlertRow, user: DashboardUser, names: dict
         alert.claimed_by == user.member_id,
         render_text(Text(f"outcome.{alert.outcome}")) if alert.outcome in OUTCOMES else "",
         alert.resolved_at,
-        alert.status in ("open", "escalated"),
+        allowed.can_claim,
     )
 
 
 def _visible(alert: AlertRow, user: DashboardUser) -> bool:
-    """Staff see their organisation's unresolved alerts (as /alerts in the bot); a resolved one only its claimer
-    and coordinators."""
+    """Staff see their organisation's unresolved alerts listed (as /alerts in the bot); a resolved one only its
+    claimer and coordinators. What the member shared is shown only as `alert_access.access` allows."""
     return alert.status != "resolved" or user.is_coordinator or alert.claimed_by == user.member_id
 
 
@@ -90,11 +92,12 @@ async def alerts(request: web.Request) -> web.Response:
     async with deps.units() as uow:
         claimed_by = None if user.is_coordinator else user.member_id
         rows = await uow.alerts.for_dashboard(user.organisation_id, now - RESOLVED_SHOWN_FOR, claimed_by)
+        staff = await uow.team.of_member(user.member_id)
         names = {mate.member_id: mate.display_name for mate in await uow.team.of_organisation(user.organisation_id)}
         await uow.audit.record("alerts_listed", "organisation", user.organisation_id, now, user.member_id,
                                user.organisation_id)  # fmt: skip
         await uow.commit()
-    views = [_view(deps, row, user, names) for row in rows if _visible(row, user)]
+    views = [_view(deps, row, user, names, access(row, staff, now)) for row in rows if _visible(row, user)]
     groups = [
         {"status": status, "title": title, "hint": hint, "alerts": [v for v in views if v.status == status]}
         for status, title, hint in GROUPS
@@ -105,7 +108,7 @@ async def alerts(request: web.Request) -> web.Response:
 @routes.get("/dashboard/alerts/{alert_id}")
 @staff_only
 async def alert_page(request: web.Request) -> web.Response:
-    """One alert with the reasons the member's sharing level allows; every view is audited."""
+    """One alert with what the member shares today, to those the bot would tell; every view is audited."""
     return await _alert_page(request, _alert_id(request))
 
 
@@ -116,15 +119,20 @@ async def _alert_page(request: web.Request, alert_id: int, error: str = "", stat
         alert = await uow.alerts.in_organisation(alert_id, user.organisation_id)
         if alert is None or not _visible(alert, user):
             raise web.HTTPNotFound()
+        allowed = access(alert, await uow.team.of_member(user.member_id), now)
+        shared = shared_now(alert, await consent_now(uow, alert.member_id)) if allowed.details else None
         mine = alert.claimed_by == user.member_id
         note = await uow.alerts.note_of(alert.id) if alert.has_note and (mine or user.is_coordinator) else None
         names = {mate.member_id: mate.display_name for mate in await uow.team.of_organisation(user.organisation_id)}
-        await uow.audit.record("alert_viewed", "alert", alert.id, now, user.member_id, user.organisation_id)
+        action = "alert_viewed" if allowed.details else "alert_details_refused"
+        await uow.audit.record(action, "alert", alert.id, now, user.member_id, user.organisation_id)
         await uow.commit()
-    reasons = shared_reasons(alert.share_level, alert.reasons)
     context = {
-        "alert": _view(deps, alert, user, names),
-        "reasons": reasons,
+        "alert": _view(deps, alert, user, names, allowed),
+        "details": allowed.details,
+        "why_not": allowed.why_not,
+        "withdrawn": shared is not None and shared.withdrawn,
+        "reasons": shared.reasons if shared is not None else (),
         "flag_only": deps.catalogue.render(Text("alert.flag_only")),
         "note": note,
         "outcomes": [(code, deps.catalogue.render(Text(f"outcome.{code}"))) for code in OUTCOMES],

@@ -22,12 +22,14 @@ from bot.broadcast_facts import activity_cards
 from bot.web.dashboard.activity_view import interest_labels
 from bot.web.dashboard.auth import DashboardUser, coordinator_only, user_of
 from bot.web.dashboard.broadcast_form import (
+    SHOWN_FROM,
     Checked,
     ComposeForm,
     area_choices,
     audience_words,
     check,
     compose_from_post,
+    count_words,
     interest_choices,
     new_compose,
     people_words,
@@ -36,10 +38,9 @@ from bot.web.dashboard.broadcast_form import (
 from bot.web.dashboard.deps import DashboardDeps, deps_of
 from bot.web.dashboard.render import flash, render, see_other
 from bot.web.dashboard.writing import signpost_for, still_coordinator
-from flows.broadcast import SMALL_GROUP, shown_count
+from flows.broadcast import SMALL_GROUP
 from flows.broadcast_message import MAX_TEXT, member_message
 from flows.broadcast_model import ActivityCard, AudienceProfile
-from flows.outcome import Text
 from models.broadcasts import BroadcastSummary, DeliveryCounts
 from models.unit_of_work import UnitOfWork
 
@@ -168,18 +169,17 @@ async def progress_page(request: web.Request) -> web.Response:
 @routes.get(BASE + "/" + ID + "/progress")
 @coordinator_only
 async def progress_json(request: web.Request) -> web.Response:
-    """How a broadcast is going, as JSON for the progress page (numbers under 5 are words, as on the page)."""
+    """How a broadcast is going, as JSON for the progress page (numbers under 10 are words, as on the page)."""
     deps, user = deps_of(request), user_of(request)
     summary, counts = await _progress(deps, user, int(request.match_info["broadcast_id"]))
     return web.json_response(progress_numbers(summary, counts, deps), headers={"Cache-Control": "no-store"})
 
 
 def progress_numbers(summary: BroadcastSummary, counts: DeliveryCounts, deps: DashboardDeps) -> dict[str, Any]:
-    """The progress counts with the small-number rule: a count from 1 to 4 reads "fewer than 5"."""
+    """The progress counts with the dashboard's small-number rule: a count from 1 to 9 reads "fewer than 10"."""
 
     def shown(count: int) -> str:
-        value = shown_count(count)
-        return deps.catalogue.render(value) if isinstance(value, Text) else value
+        return count_words(count, deps.catalogue)
 
     return {
         "status": summary.status,
@@ -231,6 +231,7 @@ async def _compose_page(
         "interests": interest_choices(profile, form, labels, deps.catalogue),
         "audience": audience_words(checked, deps.catalogue),
         "small_group": SMALL_GROUP,
+        "shown_from": SHOWN_FROM,
     }
     return render(request, "broadcast_compose.html", context, status=status)
 

@@ -50,7 +50,7 @@ def checkins_chart(table: CheckinsTable) -> Chart:
         "check-ins",
     )
     safe = Markup(svg)  # noqa: S704 (flows.svg_charts escapes every text it writes)
-    return Chart(safe, "Weeks marked “hidden” had fewer than 10 members checking in, or would reveal one.")
+    return Chart(safe, "Weeks marked “hidden” had fewer than 10 members checking in.")
 
 
 def averages_chart(table: AverageTable) -> Chart:
@@ -89,7 +89,7 @@ async def insight(request: web.Request) -> web.Response:
     bounds = week_bounds(weeks)
     async with deps.units() as uow:
         queries = InsightQueries(uow.session)
-        by_area = await queries.members_by_area(user.organisation_id)
+        by_area = await queries.members_by_area(user.organisation_id, joined_before=bounds[-1])
         per_week, members = await queries.checkins_by_week(user.organisation_id, bounds)
         values = await queries.averages(user.organisation_id, measure, bounds)
     checkins = checkins_table(weeks, per_week, members)

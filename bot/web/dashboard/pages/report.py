@@ -1,4 +1,7 @@
-"""The funder report (coordinators only): a date range's figures as a printable page, a PDF and a CSV."""
+"""The funder report (coordinators only): whole months' figures as a printable page, a PDF and a CSV.
+
+The page, the PDF and the CSV are all made from the one `FunderReport`, so they hide exactly the same figures.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from bot.web.dashboard.auth import coordinator_only, user_of
 from bot.web.dashboard.deps import deps_of
 from bot.web.dashboard.render import render
 from bot.web.dashboard.report_pdf import report_pdf
-from flows.funder_report import FunderReport, build_report, parse_range, report_csv
+from flows.funder_report import ABOUT_FIGURES, COMPARING, FunderReport, build_report, report_csv
 from flows.insight import LONDON
+from flows.report_period import parse_range
 from models.funder_report import ReportQueries
 
 log = logging.getLogger("cairn")
@@ -30,29 +34,32 @@ async def _report(request: web.Request) -> tuple[FunderReport, str | None, str]:
     if organisation is None:  # a session always belongs to an existing organisation
         raise web.HTTPNotFound()
     slug = re.sub(r"[^a-z0-9-]", "-", organisation.slug.lower())[:40] or "organisation"
-    stem = f"cairn-report-{slug}-{period.first.isoformat()}-to-{period.last.isoformat()}"
+    stem = f"cairn-report-{slug}-{period.from_month}-to-{period.to_month}"
     return build_report(organisation.name, period, counts), message, stem
 
 
 @routes.get("/dashboard/report")
 @coordinator_only
 async def report_page(request: web.Request) -> web.Response:
-    """Show the report for the chosen dates (the last three months by default), ready to print."""
+    """Show the report for the chosen months (the last three that have ended, by default), ready to print."""
     report, message, _ = await _report(request)
-    query = urlencode({"from": report.period.first.isoformat(), "to": report.period.last.isoformat()})
+    period = report.period
+    query = urlencode({"from": period.from_month, "to": period.to_month})
     context = {
         "report": report,
         "message": message,
-        "raw_from": request.query.get("from", report.period.first.isoformat())[:40],
-        "raw_to": request.query.get("to", report.period.last.isoformat())[:40],
+        "raw_from": request.query.get("from", period.from_month)[:40],
+        "raw_to": request.query.get("to", period.to_month)[:40],
         "query": query,
         "made_at": deps_of(request).clock().astimezone(LONDON),
+        "about_figures": ABOUT_FIGURES,
+        "comparing": COMPARING,
     }
     return render(request, "report.html", context)
 
 
 def _refused_download(request: web.Request, message: str | None) -> None:
-    """A download with dates we cannot read goes back to the page, which explains what to change."""
+    """A download with months we cannot use goes back to the page, which explains what to change."""
     if message is not None:
         raise web.HTTPSeeOther("/dashboard/report?" + urlencode({k: v[:40] for k, v in request.query.items()}))
 
