@@ -80,6 +80,8 @@ class Delivery:
     photo: Photo | None = None
     alerts_raised: tuple[int, ...] = field(default_factory=tuple)
     outbox_written: bool = False
+    messages: list[tuple[str, list[list[tuple[str, str]]]]] | None = None  # the replies rendered (None: not yet)
+    resent: bool = False  # replies kept from a handling that a crash cut short after its commit, sent again
 
 
 @dataclass

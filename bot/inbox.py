@@ -1,35 +1,78 @@
-"""Handle webhook updates from the inbox: claim each member's next update, hand it to PTB, then forget it.
+"""The inbox, both ways in: store updates durably before Telegram forgets them, then handle them from here.
 
-Several instances may run this against one PostgreSQL: a claim takes only the oldest waiting update of a member
-and never one whose earlier update is still in flight anywhere, so one member's updates are handled one at a
-time, in update_id order. A crash leaves the lease to lapse and the update is handled again; processed_updates
-makes that second handling a no-op if the first one had committed.
+`store_updates` is called by the webhook before it answers 200 and by the poller before it asks for the next
+offset (that request is what confirms a batch to Telegram), so an update Telegram no longer holds is always in our
+database. `InboxProcessor` claims each member's oldest stored update, hands it to PTB, then forgets it.
+
+Several instances may run the processor against one PostgreSQL: a claim takes only the oldest waiting update of a
+member and never one whose earlier update is still in flight anywhere, so one member's updates are handled one at
+a time, in update_id order. A claim is a short lease (LEASE), renewed every third of it while the update is being
+handled (draining at shutdown included): a process that dies loses its leases within LEASE, and the update is
+handled again by whoever claims it next; processed_updates makes that second handling a no-op if the first one
+had committed. On SQLite, the single-instance default, a process at start hands back every lease at once: they can
+only belong to a process that is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from telegram import Update
+
 from bot.logs import where
 from bot.metrics import METRICS
+from bot.telegram.ordering import ordering_key
 from models.inbox import MAX_ATTEMPTS, ClaimedUpdate
 from models.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("cairn.inbox")
 
-LEASE = timedelta(seconds=120)
+LEASE = timedelta(seconds=15)  # how long a dead process can hold an update; renewed every third of it while alive
 POLL_SECONDS = 0.5
-__all__ = ["MAX_ATTEMPTS", "InboxProcessor"]
+SENDER_KEY_PURPOSE = "inbox-sender-key"
+__all__ = ["LEASE", "MAX_ATTEMPTS", "SENDER_KEY_PURPOSE", "InboxProcessor", "sender_key", "store_updates"]
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def sender_key(data: dict[str, Any], secret: bytes) -> str:
+    """Return the key that orders an update: an HMAC of its user (or chat), or its own id when it has neither.
+
+    The HMAC is keyed with a secret derived from the data key (DataCipher.derive_secret(SENDER_KEY_PURPOSE)), so a
+    stored key cannot be turned back into a Telegram id by hashing every possible id.
+    """
+    try:
+        key = ordering_key(Update.de_json(data, None))
+    except Exception:  # an update PTB cannot read is handled on its own; the handler drops it
+        key = None
+    if key is None:
+        return f"update:{data['update_id']}"
+    return hmac.new(secret, str(key).encode(), hashlib.sha256).hexdigest()[:40]
+
+
+async def store_updates(units: UnitOfWorkFactory, updates: Sequence[dict[str, Any]], now: datetime) -> int:
+    """Commit updates to the inbox in one transaction; return how many were new.
+
+    Idempotent on update_id: an update already waiting is left as it is, and one stored again after it was
+    handled (Telegram sent it again) is handled as a duplicate, with no second effect (processed_updates).
+    """
+    async with units() as uow:
+        secret = uow.cipher.derive_secret(SENDER_KEY_PURPOSE)
+        stored = 0
+        for data in updates:
+            stored += await uow.inbox.add(data["update_id"], sender_key(data, secret), data, now)
+        await uow.commit()
+    return stored
 
 
 class InboxProcessor:
@@ -45,8 +88,13 @@ class InboxProcessor:
         lease: timedelta = LEASE,
         poll_seconds: float = POLL_SECONDS,
         hold: bool = False,
+        single_instance: bool = False,
     ) -> None:
-        """Wire storage and the handler; `hold` (tests only) stores updates without handling them."""
+        """Wire storage and the handler; `hold` (tests only) stores updates without handling them.
+
+        `single_instance` (SQLite): no other process can be handling these updates, so leases found at start
+        belong to a process that died, and are handed back at once instead of waiting for them to lapse.
+        """
         self._units = units
         self._handle = handle
         self._concurrency = max(1, concurrency)
@@ -54,6 +102,7 @@ class InboxProcessor:
         self._lease = lease
         self._poll_seconds = poll_seconds
         self._hold = hold
+        self._single_instance = single_instance
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._tokens: dict[int, int] = {}  # update_id -> attempts at our claim: the lease token
         self._lost: set[int] = set()  # in flight, but the lease could not be renewed: no longer ours
@@ -83,6 +132,8 @@ class InboxProcessor:
 
     async def run(self) -> None:
         """Claim and handle updates until stop_claiming() is called."""
+        if self._single_instance:
+            await self._release_dead_leases()
         try:
             while not self._stopping:
                 self._wake.clear()
@@ -115,9 +166,22 @@ class InboxProcessor:
             METRICS.job_failed("inbox")
 
     async def drain(self) -> None:
-        """Wait for the updates in flight to be handled."""
+        """Wait for the updates in flight to be handled, renewing their leases meanwhile."""
         while self._in_flight:
-            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            await asyncio.wait(list(self._in_flight.values()), timeout=self._poll_seconds)
+            await self._renew_leases()
+
+    async def _release_dead_leases(self) -> None:
+        """Hand back every lease (single instance: they belong to a process that died), so they are claimed now."""
+        try:
+            async with self._units() as uow:
+                released = await uow.inbox.release_all()
+                await uow.commit()
+        except Exception as error:  # they lapse on their own within LEASE
+            log.error("inbox_release_failed error=%s at %s", type(error).__name__, where(error))
+            return
+        if released:
+            log.warning("inbox_dead_leases_released count=%d", released)
 
     async def release_in_flight(self) -> None:
         """Hand back the leases of updates still in flight (shutdown was cut short), so a restart takes them now."""
@@ -154,19 +218,35 @@ class InboxProcessor:
         except Exception as error:  # an update PTB cannot even parse: drop it rather than retry forever
             log.error("inbox_update_failed error=%s at %s", type(error).__name__, where(error))
         try:
-            if item.update_id in self._lost:  # another instance may hold it now: its row is not ours to delete
-                log.warning("inbox_update_lease_lost attempts=%d", item.attempts)
-            else:
-                async with self._units() as uow:
-                    await uow.inbox.done(item.update_id, item.attempts)
-                    await uow.commit()
-        except Exception as error:  # the lease lapses and the update comes round again, with no second effect
-            log.error("inbox_done_failed error=%s at %s", type(error).__name__, where(error))
+            await self._forget(item)
         finally:
             self._in_flight.pop(item.update_id, None)
             self._tokens.pop(item.update_id, None)
             self._lost.discard(item.update_id)
             self._wake.set()
+
+    async def _forget(self, item: ClaimedUpdate) -> None:
+        """Delete a handled update's row while its lease is ours, trying again for up to a lease while the
+        database is away: an update that was answered with an apology must not be handled a second time.
+        """
+        deadline = time.monotonic() + self._lease.total_seconds()
+        failures = 0
+        while item.update_id not in self._lost:
+            try:
+                async with self._units() as uow:
+                    await uow.inbox.done(item.update_id, item.attempts)
+                    await uow.commit()
+            except Exception as error:
+                failures += 1
+                if time.monotonic() >= deadline:  # the lease lapses and the update comes round again
+                    log.error("inbox_done_failed error=%s at %s tries=%d", type(error).__name__, where(error), failures)
+                    return
+                await asyncio.sleep(min(1.0, self._lease.total_seconds() / 10))
+            else:
+                if failures:
+                    log.warning("inbox_done_after_retries tries=%d", failures + 1)
+                return
+        log.warning("inbox_update_lease_lost attempts=%d", item.attempts)  # another instance may hold it now
 
     async def _renew_leases(self) -> bool:
         """Extend the leases in flight; an update whose lease is no longer ours is marked lost. False on failure."""
@@ -181,8 +261,8 @@ class InboxProcessor:
         except Exception as error:  # whether the leases still hold is unknown; done() only acts while they do
             log.error("inbox_renew_failed error=%s at %s", type(error).__name__, where(error))
             return False
-        for update_id, _ in leases:
-            if update_id not in renewed:
+        for update_id, token in leases:
+            if update_id not in renewed and self._tokens.get(update_id) == token:  # not just finished and forgotten
                 self._lost.add(update_id)
-                log.error("inbox_lease_lost attempts=%d", self._tokens.get(update_id, 0))
+                log.error("inbox_lease_lost attempts=%d", token)
         return True

@@ -29,7 +29,7 @@ UPDATE_KINDS = ("message", "callback", "command", "other")
 DELIVERY_JOBS = ("prompts", "outbox", "broadcasts")
 DELIVERY_RESULTS = ("sent", "retry", "failed")
 WEBHOOK_RESULTS = ("accepted", "duplicate", "refused", "invalid")
-TICKING_JOBS = ("safeguarding", "prompts", "broadcasts", "retention", "inbox")
+TICKING_JOBS = ("safeguarding", "prompts", "broadcasts", "retention", "inbox", "polling")
 INBOX_PROBLEMS = ("unreadable", "given_up")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -140,6 +140,11 @@ class Metrics:
         job = _known(job, TICKING_JOBS)
         self.job_failures.labels(job=job).inc()
         self._ticked.setdefault(job, self._started)
+
+    def stopped(self, job: str) -> None:
+        """Forget a job that has stopped on purpose: it has no lag to report (the poller at shutdown)."""
+        if self._ticked.pop(_known(job, TICKING_JOBS), None) is not None:
+            self.job_lag.remove(_known(job, TICKING_JOBS))
 
     def last_success(self, job: str) -> float | None:
         """The monotonic time of a job's last successful tick (its start time if it has only failed), or None."""

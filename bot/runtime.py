@@ -16,7 +16,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeH
 
 from bot.charts import TrendChart
 from bot.detect.service import LanguageRiskService
-from bot.inbox import InboxProcessor
+from bot.inbox import InboxProcessor, store_updates
 from bot.jobs.alerts import AlertJob
 from bot.jobs.broadcasts import BroadcastJob
 from bot.jobs.outbox import OutboxJob
@@ -27,6 +27,7 @@ from bot.jobs.safeguarding import Safeguarding
 from bot.lifecycle import Stopping, finish_within
 from bot.logs import where
 from bot.metrics import METRICS, timed
+from bot.poller import UpdatePoller
 from bot.service import MemberService
 from bot.settings import Settings
 from bot.telegram.handler import UpdateHandler
@@ -87,7 +88,8 @@ class Cairn:
     language: LanguageRiskService
     broadcasts: BroadcastJob | None = None
     stopping: Stopping = field(default_factory=Stopping)
-    inbox: InboxProcessor | None = None  # webhook mode: updates stored by the webhook, handled from here
+    inbox: InboxProcessor | None = None  # updates stored by the webhook or the poller, handled from here
+    poller: UpdatePoller | None = None  # polling mode, while run_polling runs
 
     async def close(self) -> None:
         """Release the detectors and the database."""
@@ -152,7 +154,7 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
         .concurrent_updates(PerMemberOrderedProcessor(settings.max_concurrent_updates))
         .post_init(lambda app: _set_commands(app, catalogue))
     )
-    application = (builder.updater(None) if settings.mode == "webhook" else builder).build()  # webhook: no polling
+    application = builder.updater(None).build()  # no PTB Updater: updates come in through the inbox (bot/inbox.py)
     application.add_handler(TypeHandler(Update, timed(UpdateHandler(service, catalogue, safeguarding.wake))))
     application.add_error_handler(_log_error)
     if application.job_queue is not None and settings.tick_seconds:
@@ -189,16 +191,15 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
             name="retention",
             job_kwargs=options,
         )
-    inbox = None
     if settings.test_hold_inbox:
         log.error("test_hold_inbox_set: CAIRN_TEST_HOLD_INBOX is for tests only; updates are stored, not handled")
-    if settings.mode == "webhook":
-        inbox = InboxProcessor(
-            units,
-            lambda payload: application.process_update(Update.de_json(payload, application.bot)),
-            concurrency=settings.max_concurrent_updates,
-            hold=settings.test_hold_inbox,
-        )
+    inbox = InboxProcessor(
+        units,
+        lambda payload: application.process_update(Update.de_json(payload, application.bot)),
+        concurrency=settings.max_concurrent_updates,
+        hold=settings.test_hold_inbox,
+        single_instance=is_sqlite(settings.database_url),  # SQLite: one process per file, so leases at start are dead
+    )
     return Cairn(
         settings, engine, units, service, application, prompts, alerts, outbox, language, broadcasts, stopping, inbox
     )
@@ -262,20 +263,38 @@ async def _set_commands(application: Application, catalogue: Catalogue) -> None:
         log.warning("set_commands_failed error=%s", type(error).__name__)
 
 
+async def run_post_init(application: Application) -> None:  # type: ignore[type-arg]
+    """Run the post_init hook (the command menu): PTB calls it only from its own run_polling/run_webhook."""
+    if application.post_init is not None:
+        await application.post_init(application)
+
+
 async def _log_error(update: object, context: object) -> None:
     error = getattr(context, "error", None)
     log.error("unhandled_error error=%s", type(error).__name__)
 
 
 async def run_polling(cairn: Cairn, stop: asyncio.Event, poll_timeout: int = 10) -> bool:
-    """Poll for updates until `stop` is set, then shut down within CAIRN_SHUTDOWN_SECONDS; False if cut short."""
-    application = cairn.application
+    """Poll for updates until `stop` is set, then shut down within CAIRN_SHUTDOWN_SECONDS; False if cut short.
+
+    Each fetched batch is committed to the inbox before the next getUpdates confirms it (bot/poller.py), and
+    handled from the inbox as in webhook mode, so a hard crash loses no update Telegram has forgotten.
+    """
+    application, inbox = cairn.application, cairn.inbox
+    if inbox is None:
+        raise RuntimeError("run_polling needs a Cairn built by build_cairn (with its inbox)")
     await application.initialize()
+    await run_post_init(application)
     await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(
-        timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+    bot = application.bot
+    if not isinstance(bot, TolerantBot):
+        raise RuntimeError("polling needs the bot from build_bot")
+    poller = UpdatePoller(
+        bot, lambda updates: store_updates(cairn.units, updates, utc_now()), inbox.wake, poll_seconds=poll_timeout
     )
+    cairn.poller = poller
+    processing = asyncio.create_task(inbox.run(), name="cairn-inbox")
+    polling = asyncio.create_task(poller.run(), name="cairn-polling")
     log.info("polling_started")
     web = await start_web_app(cairn)
     try:
@@ -284,9 +303,11 @@ async def run_polling(cairn: Cairn, stop: asyncio.Event, poll_timeout: int = 10)
         begin_stopping(cairn)
         if web is not None:
             await web.stop()
-    clean = await finish_within(cairn.settings.shutdown_seconds, _stop_polling(application))
+    clean = await finish_within(cairn.settings.shutdown_seconds, _stop_polling(cairn, polling, processing))
     if clean:
         await application.shutdown()
+    else:
+        await finish_within(2.0, inbox.release_in_flight())
     log.info("polling_stopped")
     return clean
 
@@ -298,18 +319,24 @@ def begin_stopping(cairn: Cairn) -> None:
         cairn.broadcasts.stop()  # a long broadcast tick hands back what it leased, so stopping is quick
     if cairn.inbox is not None:
         cairn.inbox.stop_claiming()
+    if cairn.poller is not None:
+        cairn.poller.stop()  # a batch being stored is still committed, then confirmed
     queue = cairn.application.job_queue
     if queue is not None and queue.scheduler.running:
         queue.scheduler.pause()
     log.info("stopping")
 
 
-async def _stop_polling(application: Application) -> None:  # type: ignore[type-arg]
-    """Stop fetching, handle the updates already fetched, let running ticks finish."""
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
-    if application.running:
-        await application.stop()
+async def _stop_polling(cairn: Cairn, polling: asyncio.Task[None], processing: asyncio.Task[None]) -> None:
+    """Stop fetching (what was fetched is stored), finish the updates in flight, let running ticks finish.
+
+    Updates stored but not yet claimed stay in the inbox for the next start.
+    """
+    await asyncio.gather(polling, processing, return_exceptions=True)  # each logs its own failure
+    if cairn.inbox is not None:
+        await cairn.inbox.drain()
+    if cairn.application.running:
+        await cairn.application.stop()
 
 
 async def start_web_app(cairn: Cairn) -> RunningWeb | None:
@@ -323,11 +350,13 @@ async def start_web_app(cairn: Cairn) -> RunningWeb | None:
         return None
     app = build_web_app(cairn.units, settings, language=cairn.language)
     language_model_on = settings.language_model or settings.risk_model_dir is not None
-    inbox_healthy = (lambda: cairn.inbox.healthy) if cairn.inbox is not None else None
+    inbox, poller = cairn.inbox, cairn.poller
+    inbox_healthy = (lambda: inbox.healthy) if inbox is not None else None
+    polling_healthy = (lambda: poller.healthy) if poller is not None else None
     get_me = cairn.application.bot.get_me
-    health = Health(cairn.units, cairn.language, language_model_on, get_me, METRICS, inbox_healthy)
+    health = Health(cairn.units, cairn.language, language_model_on, get_me, METRICS, inbox_healthy, polling_healthy)
     add_health_routes(app, health)
-    if cairn.inbox is not None:
+    if cairn.inbox is not None and settings.mode == "webhook":
         add_webhook_route(app, WebhookReceiver(cairn.units, settings.webhook_secret, cairn.inbox.wake))
     try:
         running = await start_web(app, settings.web_host, settings.web_port)

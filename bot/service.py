@@ -12,11 +12,14 @@ from bot.activity_facts import ActivityFactsLoader
 from bot.broadcast_facts import BroadcastFactsLoader
 from bot.effects import Delivery, Document, EffectApplier, Photo
 from bot.ephemeral import EphemeralConversations
+from bot.telegram.render import reply_messages
 from flows import router
+from flows.assistance import must_reach_the_member
 from flows.callbacks import parse_button_data
 from flows.consent import ConsentAction, ConsentEvent, ConsentScope, ConsentState, ShareLevel
 from flows.crisis import CrisisResources
 from flows.inbound import ButtonPress, Command, Inbound, TextMessage
+from flows.outcome import Outcome
 from flows.risk import LanguageSignal
 from flows.snapshot import (
     AlertInfo,
@@ -99,6 +102,10 @@ class MemberService:
         now = self._clock()
         async with self._units() as uow:
             if not await uow.updates.claim(sender.update_id, now):
+                kept = await uow.inbox.kept_reply(sender.update_id)
+                if kept:  # handled, but the process died before the reply was confirmed: send it now
+                    log.warning("kept_reply_resent messages=%d", len(kept))
+                    return Delivery(Outcome(), messages=kept, resent=True)
                 log.info("duplicate_update_ignored")
                 return None
             member = await uow.members.by_telegram_user(sender.telegram_user_id)
@@ -113,8 +120,11 @@ class MemberService:
             outcome = router.handle(inbound, facts, method=method)
             telegram = (sender.telegram_user_id, sender.chat_id, sender.update_id, sender.first_name)
             delivery = await self._effects.apply(uow, outcome, member, facts, telegram)
+            messages = reply_messages(self._catalogue, delivery.outcome)
+            if messages and (must_reach_the_member(outcome) or must_reach_the_member(delivery.outcome)):
+                await uow.inbox.keep_reply(sender.update_id, messages)  # until it is out: a crash does not lose it
             await uow.commit()
-        return delivery
+        return replace(delivery, messages=messages)
 
     async def defer(self, sender: Sender, messages: list[tuple[str, list[list[tuple[str, str]]]]]) -> None:
         """Keep replies that could not be sent now in the outbox, in order, to be sent until Telegram confirms."""
@@ -123,6 +133,7 @@ class MemberService:
             member = await uow.members.by_telegram_user(sender.telegram_user_id)
             for text, rows in messages:
                 await uow.outbox.enqueue(member.id if member else None, sender.chat_id, "reply", text, rows, now)
+            await uow.inbox.forget_reply(sender.update_id)  # the outbox sends them now, not a restart
             await uow.commit()
 
     async def _snapshot(self, uow: UnitOfWork, member: MemberRow | None, now: datetime) -> MemberSnapshot:

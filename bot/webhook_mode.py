@@ -8,14 +8,15 @@ import secrets
 from datetime import UTC
 from urllib.parse import urlsplit
 
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.inbox import InboxProcessor
 from bot.lifecycle import finish_within
 from bot.logs import configure_logging
-from bot.runtime import Cairn, begin_stopping, start_web_app
+from bot.runtime import Cairn, begin_stopping, run_post_init, start_web_app
 from bot.settings import WEBHOOK_SECRET, Settings
+from bot.telegram.translate import UPDATE_TYPES
 from bot.web.app import RunningWeb
 
 log = logging.getLogger("cairn")
@@ -29,6 +30,7 @@ async def run_webhook(cairn: Cairn, stop: asyncio.Event) -> bool:
     if inbox is None:
         raise RuntimeError("run_webhook needs a Cairn built with CAIRN_MODE=webhook")
     await application.initialize()
+    await run_post_init(application)
     await application.start()
     web = await start_web_app(cairn)
     if web is None:
@@ -80,7 +82,7 @@ def webhook_url_problem(url: str) -> str | None:
 
 
 async def set_webhook(bot: Bot, settings: Settings) -> None:
-    """Point Telegram at our webhook with the secret token and every update type we handle."""
+    """Point Telegram at our webhook with the secret token and the update types Cairn handles."""
     problem = webhook_url_problem(settings.webhook_url)
     if problem:
         raise ValueError(problem)
@@ -89,7 +91,7 @@ async def set_webhook(bot: Bot, settings: Settings) -> None:
     await bot.set_webhook(
         settings.webhook_url,
         secret_token=settings.webhook_secret,
-        allowed_updates=Update.ALL_TYPES,
+        allowed_updates=UPDATE_TYPES,
         max_connections=max(1, min(100, settings.max_concurrent_updates)),
     )
 
@@ -111,7 +113,7 @@ async def webhook_command(action: str, drop_pending: bool = False) -> int:
             except ValueError as error:
                 print(f"Could not set the webhook: {error}")
                 return 2
-            print(f"Webhook set: {settings.webhook_url} (with the secret token, every update type).")
+            print(f"Webhook set: {settings.webhook_url} (with the secret token, the update types Cairn handles).")
         elif action == "delete":
             await bot.delete_webhook(drop_pending_updates=drop_pending)
             print("Webhook deleted." + (" Pending updates dropped." if drop_pending else ""))

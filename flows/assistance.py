@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.outcome import Outcome, Reply, Text, reply
+from flows.outcome import Outcome, RaiseAlert, Reply, Text, reply
 from flows.snapshot import Facts
 
 
@@ -25,6 +25,13 @@ def crisis_resources(facts: Facts) -> Text:
 def crisis_reply(facts: Facts) -> Reply:
     """The fixed crisis message: signposting first, nothing generated."""
     return reply(Text("crisis.opening"), crisis_resources(facts), Text("crisis.closing"))
+
+
+def must_reach_the_member(outcome: Outcome) -> bool:
+    """Say whether an outcome's reply is about safety (it signposts crisis help, or an alert is raised with it):
+    such a reply is kept with its update until it is sent, so that not even a crash loses it."""
+    signposts = any(part.key == "crisis.resources" for each in outcome.replies for part in each.parts)
+    return signposts or any(isinstance(effect, RaiseAlert) for effect in outcome.effects)
 
 
 def help_reply(facts: Facts) -> Outcome:

@@ -1,4 +1,8 @@
-"""The webhook inbox: store an update before answering 200, then claim it for handling, one per member at a time."""
+"""The inbox: store an update before Telegram forgets it, then claim it for handling, one per member at a time.
+
+Webhook mode stores an update before answering 200; polling mode stores each fetched batch before asking for the
+next offset (which is what confirms the batch to Telegram).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,12 @@ from models.inbox_tables import InboxUpdate
 log = logging.getLogger("cairn.inbox")
 
 MAX_ATTEMPTS = 5
-"""An update claimed more often than this is given up (dropped), so one bad update never blocks the others."""
+GIVE_UP_AFTER = timedelta(minutes=10)
+"""An update claimed more often than MAX_ATTEMPTS *and* stored longer than GIVE_UP_AFTER is given up (dropped), so
+one bad update (one that cannot be read, or that kills the process each time) never blocks its member for ever.
+Both, because a crash abandons every update in flight: a run of restarts (a crash loop, a kill storm) must not
+drop the innocent updates that happened to be in flight each time, crisis messages among them.
+"""
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,7 @@ class ClaimedUpdate:
 
     `attempts` is also the lease token: each claim increments it, and renew/release/done act only while it is
     unchanged, so a claimer whose lease lapsed and was taken over cannot touch the new claimer's row.
-    `payload` is None when the update is to be given up (past MAX_ATTEMPTS) or could not be decrypted
+    `payload` is None when the update is to be given up (`given_up`: see GIVE_UP_AFTER) or could not be decrypted
     (`unreadable`); an unreadable update keeps its lease (its member's later updates wait) and is tried again
     once the lease lapses (another instance may hold the key), until it is given up.
     """
@@ -39,15 +48,11 @@ class ClaimedUpdate:
     payload: dict[str, Any] | None
     attempts: int
     unreadable: bool = False
-
-    @property
-    def given_up(self) -> bool:
-        """Say whether this update is past MAX_ATTEMPTS and is to be dropped."""
-        return self.attempts > MAX_ATTEMPTS
+    given_up: bool = False
 
 
 class InboxRepository:
-    """Updates received by the webhook and not yet handled."""
+    """Updates received (by the webhook or the poller) and not yet handled."""
 
     def __init__(self, session: AsyncSession, cipher: DataCipher) -> None:
         """Work inside the given session; payloads are encrypted with the cipher."""
@@ -97,14 +102,14 @@ class InboxRepository:
         for row in rows:
             row.leased_until = now + lease
             row.attempts += 1
-            claimed.append(self._open(row))
+            claimed.append(self._open(row, now))
         await self._session.flush()
         return claimed
 
-    def _open(self, row: InboxUpdate) -> ClaimedUpdate:
+    def _open(self, row: InboxUpdate, now: datetime) -> ClaimedUpdate:
         """Decrypt one claimed row; a row that cannot be read is reported as unreadable, never raised."""
-        if row.attempts > MAX_ATTEMPTS:
-            return ClaimedUpdate(row.update_id, None, row.attempts)
+        if row.attempts > MAX_ATTEMPTS and row.received_at + GIVE_UP_AFTER <= now:
+            return ClaimedUpdate(row.update_id, None, row.attempts, given_up=True)
         try:
             payload = json.loads(self._cipher.decrypt(row.payload_encrypted))
             if not isinstance(payload, dict):
@@ -131,6 +136,40 @@ class InboxRepository:
             await self._session.execute(
                 update(InboxUpdate).where(_on_lease(update_id, attempts)).values(leased_until=None)
             )
+
+    async def release_all(self) -> int:
+        """Hand back every lease (for a single-instance start: whoever held them is gone); return how many."""
+        result = await self._session.execute(
+            update(InboxUpdate).where(InboxUpdate.leased_until.is_not(None)).values(leased_until=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def keep_reply(
+        self, update_id: int, messages: Sequence[tuple[str, Sequence[Sequence[tuple[str, str]]]]]
+    ) -> None:
+        """Keep an update's rendered reply (text and button rows per message) with it until it is finished."""
+        payload = json.dumps([[text, [[list(button) for button in row] for row in rows]] for text, rows in messages])
+        await self._session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id == update_id)
+            .values(reply_encrypted=self._cipher.encrypt(payload))
+        )
+
+    async def kept_reply(self, update_id: int) -> list[tuple[str, list[list[tuple[str, str]]]]] | None:
+        """The reply kept with an update that was handled but never finished; None if there is none."""
+        value = await self._session.scalar(
+            select(InboxUpdate.reply_encrypted).where(InboxUpdate.update_id == update_id)
+        )
+        if value is None:
+            return None
+        messages = json.loads(self._cipher.decrypt(value))
+        return [(text, [[(label, data) for label, data in row] for row in rows]) for text, rows in messages]
+
+    async def forget_reply(self, update_id: int) -> None:
+        """Drop a kept reply (what was not sent has gone to the outbox)."""
+        await self._session.execute(
+            update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(reply_encrypted=None)
+        )
 
     async def done(self, update_id: int, attempts: int) -> bool:
         """Forget a handled update while its lease is ours; False if another claimer has it now.

@@ -1,4 +1,4 @@
-"""The webhook inbox: updates Telegram delivered, kept until handled (the payload holds member text: encrypted)."""
+"""The inbox: updates Telegram delivered (webhook or polling), kept until handled (payloads hold text: encrypted)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from models.base import ENCRYPTED, Base
 
 
 class InboxUpdate(Base):
-    """One update answered 200 and not yet handled; deleted once handled.
+    """One update stored (answered 200, or fetched and not yet confirmed) and not yet handled; deleted once handled.
 
     `sender_key` is a hash of the member (or chat) the update belongs to, so one member's updates are handled
     one at a time and in update_id order, whichever instance handles them. No foreign key: a row outlives
@@ -27,3 +27,6 @@ class InboxUpdate(Base):
     received_at: Mapped[datetime]
     leased_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+    reply_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, info=ENCRYPTED, default=None)
+    """The reply, kept in the transaction that committed the update's effects, until the update is finished: a
+    process that dies before Telegram confirmed the reply leaves it here for the next claimer to send."""

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot.logs import where
 from bot.service import Delivery, MemberService
-from bot.telegram.render import NO_PREVIEW, notice_text, split_text
+from bot.telegram.render import NO_PREVIEW, notice_text, reply_messages
 from bot.telegram.sending import GaveUp, with_retries
 from bot.telegram.translate import Translated, translate
 from flows.inbound import ButtonPress, Command
@@ -54,13 +54,13 @@ class UpdateHandler:
     async def _deliver(self, bot: Bot, translated: Translated, delivery: Delivery) -> None:
         outcome = delivery.outcome
         chat_id = translated.sender.chat_id
-        messages = self._messages(outcome)
+        messages = delivery.messages if delivery.messages is not None else self._messages(outcome)
         sent = 0  # messages Telegram confirmed (or handed to the outbox)
         try:
             if outcome.refused:
                 log.warning("button_refused reason=%s", outcome.refused)
             await self._answer_button(bot, translated, outcome.notice)
-            if translated.callback_message_id is not None and not outcome.refused:
+            if translated.callback_message_id is not None and not outcome.refused and not delivery.resent:
                 message_id = translated.callback_message_id
                 await with_retries(
                     "clear_buttons", lambda: bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
@@ -120,12 +120,7 @@ class UpdateHandler:
 
     def _messages(self, outcome: Outcome) -> list[tuple[str, list[list[tuple[str, str]]]]]:
         """Render replies into Telegram-sized messages with their buttons (on the last piece of each reply)."""
-        messages: list[tuple[str, list[list[tuple[str, str]]]]] = []
-        for reply in outcome.replies:
-            chunks = split_text(self._catalogue.render_reply(reply))
-            rows = self._catalogue.render_buttons(reply)
-            messages += [(chunk, rows if index == len(chunks) - 1 else []) for index, chunk in enumerate(chunks)]
-        return messages
+        return reply_messages(self._catalogue, outcome)
 
     async def _answer_button(self, bot: Bot, translated: Translated, notice: Text | None) -> None:
         query_id = translated.callback_query_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import CallbackQueryLimit, MessageLimit
 
-from flows.outcome import Reply
+from flows.outcome import Outcome, Reply
 from flows.texts import Catalogue
 
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
@@ -44,3 +44,17 @@ def keyboard(reply: Reply, catalogue: Catalogue) -> InlineKeyboardMarkup | None:
 def notice_text(text: str) -> str:
     """Trim a button notice to Telegram's limit."""
     return text[:MAX_NOTICE]
+
+
+Message = tuple[str, list[list[tuple[str, str]]]]
+"""One Telegram message: its text and its button rows of (label, callback data)."""
+
+
+def reply_messages(catalogue: Catalogue, outcome: Outcome) -> list[Message]:
+    """Render an outcome's replies into Telegram-sized messages, the buttons on the last piece of each reply."""
+    messages: list[Message] = []
+    for reply in outcome.replies:
+        chunks = split_text(catalogue.render_reply(reply))
+        rows = catalogue.render_buttons(reply)
+        messages += [(chunk, rows if index == len(chunks) - 1 else []) for index, chunk in enumerate(chunks)]
+    return messages

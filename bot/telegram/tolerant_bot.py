@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
@@ -12,6 +13,8 @@ from bot.telegram.limiter import SendLimiter
 from bot.telegram.rate_limit import SharedSendLimit
 
 log = logging.getLogger("cairn.telegram")
+
+READ_MARGIN_SECONDS = 5.0  # a long poll's read timeout is its own timeout plus this (as PTB's get_updates does)
 
 
 class TolerantBot(ExtBot[None]):
@@ -29,6 +32,17 @@ class TolerantBot(ExtBot[None]):
         if not isinstance(shared, SharedSendLimit):
             raise RuntimeError("this bot was built without the shared send limit")
         return shared.limiter
+
+    async def fetch_updates(
+        self, offset: int | None, poll_seconds: float, allowed_updates: Sequence[str], limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Call getUpdates and return the updates as Telegram sent them (what the inbox stores), each parseable.
+
+        Calling it with `offset` confirms every update below it: Telegram will not send those again.
+        """
+        data = {"offset": offset, "timeout": poll_seconds, "limit": limit, "allowed_updates": list(allowed_updates)}
+        result = await self._post("getUpdates", data, read_timeout=poll_seconds + READ_MARGIN_SECONDS)
+        return [item for item in result if isinstance(item, dict)] if isinstance(result, list) else []
 
     async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
         """Post as usual; sanitise getUpdates results item by item."""

@@ -10,6 +10,8 @@ from telegram.constants import ChatType
 from bot.service import Sender
 from flows.inbound import ButtonPress, Command, Inbound, TextMessage, UnsupportedMessage
 
+UPDATE_TYPES = ("message", "edited_message", "callback_query")  # what translate() acts on: all Cairn asks for
+
 _MESSAGE_KINDS = (
     "sticker",
     "photo",

@@ -1,4 +1,4 @@
-"""GET /healthz (alive), /readyz (database, language model, Telegram, webhook inbox), /metrics (Prometheus)."""
+"""GET /healthz (alive), /readyz (database, language model, Telegram, inbox, polling), /metrics (Prometheus)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ class Health:
     language_model_on: bool
     get_me: Callable[[], Awaitable[object]]
     metrics: Metrics = METRICS
-    inbox_healthy: Callable[[], bool] | None = None  # webhook mode: is the inbox processor running (not held)?
+    inbox_healthy: Callable[[], bool] | None = None  # is the inbox processor running (not held)?
+    polling_healthy: Callable[[], bool] | None = None  # polling mode: is the poller running, its last polls working?
 
     async def database(self) -> str:
         """Run SELECT 1."""
@@ -60,6 +61,8 @@ class Health:
         results = {"language_model": self.language_model()}
         if self.inbox_healthy is not None:
             results["inbox"] = "ok" if self.inbox_healthy() else "failed"
+        if self.polling_healthy is not None:
+            results["polling"] = "ok" if self.polling_healthy() else "failed"
         for name, check in (("database", self.database), ("telegram", self.telegram)):
             try:
                 results[name] = await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)

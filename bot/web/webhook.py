@@ -7,43 +7,22 @@ inbox; handling happens afterwards (bot/inbox.py), so a crash after the 200 lose
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
-from telegram import Update
 
+from bot.inbox import SENDER_KEY_PURPOSE, sender_key, store_updates
 from bot.metrics import METRICS
-from bot.telegram.ordering import ordering_key
 from models.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("cairn.web.webhook")
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-
-
-SENDER_KEY_PURPOSE = "inbox-sender-key"
-
-
-def sender_key(data: dict[str, Any], secret: bytes) -> str:
-    """Return the key that orders an update: an HMAC of its user (or chat), or its own id when it has neither.
-
-    The HMAC is keyed with a secret derived from the data key (DataCipher.derive_secret(SENDER_KEY_PURPOSE)), so a
-    stored key cannot be turned back into a Telegram id by hashing every possible id.
-    """
-    try:
-        key = ordering_key(Update.de_json(data, None))
-    except Exception:  # an update PTB cannot read is handled on its own; the handler drops it
-        key = None
-    if key is None:
-        return f"update:{data['update_id']}"
-    return hmac.new(secret, str(key).encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -85,13 +64,13 @@ class WebhookReceiver:
             METRICS.webhook_request("invalid")
             log.warning("webhook_refused reason=not_an_update")
             raise web.HTTPBadRequest(reason="Bad Request")
-        async with self._units() as uow:
-            key = sender_key(data, uow.cipher.derive_secret(SENDER_KEY_PURPOSE))
-            stored = await uow.inbox.add(data["update_id"], key, data, self._clock())
-            await uow.commit()
+        stored = await store_updates(self._units, [data], self._clock())
         METRICS.webhook_request("accepted" if stored else "duplicate")
         self._wake()
         return web.Response(status=200)
+
+
+__all__ = ["SECRET_HEADER", "SENDER_KEY_PURPOSE", "WEBHOOK_PATH", "WebhookReceiver", "add_webhook_route", "sender_key"]
 
 
 def add_webhook_route(app: web.Application, receiver: WebhookReceiver, path: str = WEBHOOK_PATH) -> None:

@@ -15,7 +15,7 @@ from bot.web.health import Health
 from bot.web.webhook import sender_key
 from models.crypto import DataCipher
 from models.database import create_engine, session_factory
-from models.inbox import MAX_ATTEMPTS
+from models.inbox import GIVE_UP_AFTER, MAX_ATTEMPTS
 from models.inbox_tables import InboxUpdate
 from models.unit_of_work import UnitOfWorkFactory
 from tests.bot.test_webhook import message_update
@@ -71,8 +71,8 @@ async def test_an_update_under_a_removed_key_blocks_nobody_and_is_given_up(datab
     assert sample("cairn_inbox_problems_total", problem="unreadable") == unreadable + 1
     assert await stored_ids(database) == [10, 12], "kept (another instance may hold the key); its member waits"
 
-    for _ in range(MAX_ATTEMPTS):  # each lapse of the lease gives it another try, until it is given up
-        clock.now += LEASE + timedelta(seconds=1)
+    for _ in range(MAX_ATTEMPTS):  # each lapse gives it another try, until it is past MAX_ATTEMPTS and GIVE_UP_AFTER
+        clock.now += max(LEASE, GIVE_UP_AFTER / MAX_ATTEMPTS) + timedelta(seconds=1)
         await processor.round()
         await processor.drain()
     assert sample("cairn_inbox_problems_total", problem="unreadable") == unreadable + MAX_ATTEMPTS

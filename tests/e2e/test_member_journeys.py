@@ -110,3 +110,10 @@ async def raw_database_mentions(bot: RunningBot, telegram_id: int) -> list[str]:
         if CANARY_TEXT.encode() in raw:
             found.append("raw-file-text")
     return found
+
+
+async def test_the_command_menu_is_set_at_start(bot: RunningBot) -> None:
+    menus = list(bot.sandbox.state.commands.values())
+    assert menus, "setMyCommands was called at start"
+    names = {command["command"] for command in menus[0]}
+    assert {"checkin", "help"} <= names

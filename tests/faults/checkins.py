@@ -3,8 +3,11 @@
 A member reacts to the bot's latest question like a person would: /checkin, a mood button, then a few words
 (crisis words for some), until the closing reply. Each step is an update; its *window* is the bot messages
 from the moment it was sent until the next step. A step is acknowledged when its whole reply has arrived.
-When the bot lost a step (its update was taken by a process that then died, and no reply came), the member
-does it again, as a person who got no answer would; such retries are counted, never hidden.
+A member never sends a step twice (except after the bot's apology, which asks them to): they wait for the reply
+for as long as the bot still holds their update (Telegram has not been told it arrived, or it is stored in the
+inbox), however many restarts that takes. Once the bot holds it no more and no reply has come, the member gives
+up on that step and starts the check-in again, as a person would; the audit accounts for the step (handled with
+its reply lost after the commit, or lost).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.sandbox import Sandbox, SentMessage, SimUser
+from bot.sandbox import SentMessage, SimUser
 
 PROMPT_MARK = "time for your check-in"  # the scheduled prompt, counted apart from the conversation
 CRISIS_MARK = "116 123"  # Samaritans, first in every crisis reply
@@ -34,8 +37,19 @@ class Step:
     mark: int  # the chat's next message_id when it was sent: bot messages from here on answer it
     sent_at: float
     acked: bool = False
-    lost: bool = False
     apologised: bool = False
+    unanswered: bool = False  # the bot let go of the update and no reply came: the member gave up on it
+
+    @property
+    def state(self) -> str:
+        """One word for failure messages."""
+        if self.acked or self.apologised:
+            return "acked" if self.acked else "apologised"
+        return "unanswered" if self.unanswered else "waiting"
+
+
+class GaveUp(Exception):
+    """A member gave up on a step whose reply never came."""
 
 
 @dataclass
@@ -50,6 +64,8 @@ class CheckingMember:
     steps: list[Step] = field(default_factory=list)
     completed: int = 0
     waiting: Step | None = None
+    released: Callable[[Step], bool] | None = None  # the bot holds the step's update no more (None: never asked)
+    grace: float = 3.0  # seconds a reply may still be on its way once the bot has let go of the update
 
     @property
     def chat_id(self) -> int:
@@ -68,7 +84,10 @@ class CheckingMember:
         """Check in until `keep_going()` turns false, finishing the check-in under way."""
         deadline = time.monotonic() + timeout
         while keep_going() and time.monotonic() < deadline:
-            await self.check_in(deadline)
+            try:
+                await self.check_in(deadline)
+            except GaveUp:
+                continue  # no reply will come: start the check-in again
             self.completed += 1
 
     async def check_in(self, deadline: float) -> None:
@@ -91,7 +110,7 @@ class CheckingMember:
         raise AssertionError(f"member {self.chat_id} did not finish a check-in in time")
 
     async def _step(self, kind: str, value: str, deadline: float, question: SentMessage | None = None) -> None:
-        """Send one step; if the bot lost it, send it again; return once its reply has arrived."""
+        """Send one step and wait for its whole reply; send it again only when the bot apologised."""
         while True:
             mark = self.user.chat.next_message_id
             if question is not None:
@@ -102,8 +121,8 @@ class CheckingMember:
             step = Step(kind, value, await send, mark, time.monotonic())
             self.steps.append(step)
             self.waiting = step
-            seen = -1
-            while not step.lost:
+            seen, let_go = -1, None
+            while True:
                 if self.user.chat.next_message_id != seen:  # something new in this chat: look closer
                     seen = self.user.chat.next_message_id
                     if any(APOLOGY_MARK in (m.text or "") for m in self.window(step)):
@@ -111,12 +130,14 @@ class CheckingMember:
                         break
                     if self.answered(step):
                         break
+                let_go = (let_go or time.monotonic()) if self.released and self.released(step) else None
+                if let_go is not None and time.monotonic() - let_go > self.grace:
+                    step.unanswered, self.waiting = True, None
+                    raise GaveUp(self.chat_id)  # the audit says what became of the update
                 if time.monotonic() > deadline:
                     raise AssertionError(f"member {self.chat_id}: no answer to {kind} in time")
                 await asyncio.sleep(0.05)
             self.waiting = None
-            if step.lost:
-                continue
             if step.apologised:
                 await asyncio.sleep(0.5)  # "please try again in a minute", in test time
                 continue
@@ -129,9 +150,24 @@ class CheckingMember:
         end = self.steps[index + 1].mark if index + 1 < len(self.steps) else None
         return [m for m in self.conversation() if m.message_id >= step.mark and (end is None or m.message_id < end)]
 
+    def fresh(self, step: Step) -> list[SentMessage]:
+        """The window less what the bot sent again: a text already in it, or in the previous step's window.
+
+        After a crash the bot re-sends a reply it had committed but may not have sent (kept with the update),
+        so a reply can come twice; a person sees the repeat for what it is and waits for the answer.
+        """
+        index = self.steps.index(step)
+        seen = {m.text or "" for m in self.window(self.steps[index - 1])} if index else set()
+        fresh = []
+        for message in self.window(step):
+            if (message.text or "") not in seen:
+                fresh.append(message)
+                seen.add(message.text or "")
+        return fresh
+
     def answered(self, step: Step) -> bool:
         """Tell whether the whole reply to `step` has arrived."""
-        return len(self.window(step)) >= self.expected[self.reply_kind(step)]
+        return len(self.fresh(step)) >= self.expected[self.reply_kind(step)]
 
     def reply_kind(self, step: Step) -> str:
         """The kind of reply a step gets (a crisis reply differs with the consent to share)."""
@@ -139,40 +175,26 @@ class CheckingMember:
             return "crisis_shared" if self.shares else "crisis_private"
         return step.kind
 
+    def resent(self) -> int:
+        """Bot messages that repeat one already sent (a reply re-sent after a crash)."""
+        return sum(len(self.window(s)) - len(self.fresh(s)) for s in self.steps)
+
+    def answered_twice(self) -> int:
+        """New bot messages beyond the reply each step gets: a step handled twice."""
+        return sum(max(0, len(self.fresh(s)) - self.expected[self.reply_kind(s)]) for s in self.steps)
+
     def duplicates(self) -> int:
-        """Bot messages beyond the reply each step gets: a step answered twice."""
-        return sum(max(0, len(self.window(s)) - self.expected[self.reply_kind(s)]) for s in self.steps)
+        """Bot messages beyond the reply each step gets, repeated or new."""
+        return self.resent() + self.answered_twice()
 
     def describe(self) -> str:
         """Every step with what answered it, for failure messages."""
         lines = [f"member {self.chat_id} (crisis {self.crisis}, shares {self.shares}):"]
         for step in self.steps:
             texts = [(m.message_id, (m.text or "")[:40]) for m in self.window(step)]
-            state = "acked" if step.acked else "lost" if step.lost else "apologised" if step.apologised else "waiting"
-            lines.append(f"  {step.kind} {step.value[:20]!r} update {step.update_id} mark {step.mark} {state}: {texts}")
+            head = f"  {step.kind} {step.value[:20]!r} update {step.update_id} mark {step.mark}"
+            lines.append(f"{head} {step.state}: {texts}")
         return "\n".join(lines)
-
-
-def mark_lost(
-    members: list[CheckingMember], sandbox: Sandbox, grace: float | None = None, polling_since: float = 0.0
-) -> list[Step]:
-    """Mark steps lost whose update a bot took and no reply came.
-
-    Call it when the bot that took them is dead; or, with a live bot, give `grace`: seconds the bot has had
-    (counted from when it started polling, or from the step if later) to answer before the step counts as lost.
-    """
-    pending = {update["update_id"] for update in sandbox.pending_updates()}
-    lost = []
-    now = time.monotonic()
-    for member in members:
-        step = member.waiting
-        if step is None or step.lost or step.apologised or member.answered(step) or step.update_id in pending:
-            continue
-        if grace is not None and now - max(step.sent_at, polling_since) < grace:
-            continue
-        step.lost = True
-        lost.append(step)
-    return lost
 
 
 def acknowledged(members: list[CheckingMember], kind: str) -> Counter[tuple[int, str]]:

@@ -17,6 +17,7 @@ from bot.runtime import utc_now
 from bot.sandbox import Sandbox, SimUser
 from models.crypto import DataCipher
 from models.database import create_engine, session_factory
+from models.inbox_tables import InboxUpdate
 from models.migrate import upgrade_to_head
 from models.outbox import LEASE as OUTBOX_LEASE
 from models.prompts import LEASE as PROMPT_LEASE
@@ -32,7 +33,7 @@ from models.tables import (
 )
 from models.unit_of_work import UnitOfWorkFactory
 from tests.e2e.harness import Member as Person
-from tests.faults.checkins import CRISIS_MARK, PROMPT_MARK, CheckingMember, Step, acknowledged
+from tests.faults.checkins import CRISIS_MARK, PROMPT_MARK, CheckingMember, acknowledged
 
 VOLUNTEER_IDS = (4901, 4902)
 MEMBER_BASE = 5000
@@ -212,46 +213,66 @@ async def wait_until_sent(community: Community, timeout: float = 60.0) -> None:
 
 @dataclass
 class Audit:
-    """What survived: the figures every fault test prints and asserts on."""
+    """What survived: the figures every fault test prints and asserts on.
+
+    A step the member did not see answered is accounted for where its update is: still with Telegram (pending in
+    the sandbox), stored in the inbox, handled with its reply lost after the commit, or else lost.
+    """
 
     steps: int = 0
     acknowledged: int = 0
+    apologised: int = 0
+    unanswered: int = 0  # members whose patience ran out on this step
+    answered_late: int = 0  # ... and whose reply came after all
+    lost_updates: list[str] = field(default_factory=list)  # neither answered, nor with Telegram, nor stored
+    lost_crisis: int = 0  # crisis messages among the lost updates
+    replies_lost_after_commit: int = 0  # handled (effects committed) but its reply never arrived
+    crisis_replies_lost_after_commit: int = 0
+    left_with_telegram: int = 0
+    left_in_inbox: int = 0
     lost_answers: list[str] = field(default_factory=list)
     lost_alerts: list[str] = field(default_factory=list)
-    duplicated_replies: int = 0
+    duplicated_replies: int = 0  # every message beyond the expected replies
+    resent_replies: int = 0  # ... of which copies of a reply already sent (re-sent after a crash)
+    answered_twice: int = 0  # ... of which new replies to a step already answered (handled twice)
     duplicated_prompts: int = 0
     duplicated_alerts: int = 0
     prompts_delivered: int = 0
     prompts_lost: int = 0
     alerts: int = 0
     alert_deliveries: int = 0
-    retried_before_processing: int = 0
-    retried_after_commit: int = 0
-    crisis_retried: tuple[int, int] = (0, 0)  # crisis messages among them: lost before processing, after commit
     completed: int = 0
     examples: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """One line of figures."""
         return (
-            f"steps {self.steps} (acknowledged {self.acknowledged}), check-ins completed {self.completed}; "
-            f"lost: acknowledged answers {len(self.lost_answers)}, alerts {len(self.lost_alerts)}, "
-            f"prompts {self.prompts_lost}; duplicated: replies {self.duplicated_replies}, "
-            f"prompts {self.duplicated_prompts}, alerts {self.duplicated_alerts}; delivered: alerts "
-            f"{self.alert_deliveries} to volunteers for {self.alerts} alert rows, prompts {self.prompts_delivered}; "
-            f"unanswered steps the members sent again: {self.retried_before_processing} lost before processing, "
-            f"{self.retried_after_commit} whose reply was lost after commit (crisis messages among them: "
-            f"{self.crisis_retried[0]} and {self.crisis_retried[1]})"
+            f"steps {self.steps} (acknowledged {self.acknowledged}, apologised {self.apologised}, "
+            f"unanswered {self.unanswered}, answered after the member gave up {self.answered_late}), "
+            f"check-ins completed {self.completed}; "
+            f"updates lost {len(self.lost_updates)} (crisis messages lost {self.lost_crisis}), "
+            f"left with Telegram {self.left_with_telegram}, left in the inbox {self.left_in_inbox}; "
+            f"replies lost after commit {self.replies_lost_after_commit} (crisis replies "
+            f"{self.crisis_replies_lost_after_commit}); lost: acknowledged answers {len(self.lost_answers)}, "
+            f"alerts {len(self.lost_alerts)}, prompts {self.prompts_lost}; duplicated: replies "
+            f"{self.duplicated_replies} (copies re-sent after a crash {self.resent_replies}, steps answered twice "
+            f"{self.answered_twice}), prompts {self.duplicated_prompts}, alerts {self.duplicated_alerts}; "
+            f"delivered: alerts {self.alert_deliveries} to volunteers for {self.alerts} alert rows, "
+            f"prompts {self.prompts_delivered}"
         )
 
 
-async def audit(community: Community, lost_steps: list[Step], prompts_due: bool) -> Audit:
-    """Compare what members saw acknowledged with what the database holds, and count every delivery."""
+async def audit(community: Community, prompts_due: bool) -> Audit:
+    """Compare what members saw answered with what the database and Telegram hold, and count every delivery."""
     figures = Audit()
     members = community.members
-    figures.steps = sum(len(m.steps) for m in members)
-    figures.acknowledged = sum(s.acked for m in members for s in m.steps)
+    steps = [s for m in members for s in m.steps]
+    figures.steps = len(steps)
+    figures.acknowledged = sum(s.acked for s in steps)
+    figures.apologised = sum(s.apologised for s in steps)
+    figures.unanswered = sum(s.unanswered for s in steps)
     figures.completed = sum(m.completed for m in members)
+    unanswered = [(m, s) for m in members for s in m.steps if not s.acked and not s.apologised]
     engine, units = community.units()
     cipher = DataCipher((community.key,))
     try:
@@ -283,21 +304,36 @@ async def audit(community: Community, lost_steps: list[Step], prompts_due: bool)
                 )
             ).all()
             alerts = {alert_id: telegram_id for alert_id, telegram_id in alert_rows}
+            ids = [s.update_id for _, s in unanswered] or [0]
             processed = set(
-                (
-                    await uow.session.scalars(
-                        select(ProcessedUpdate.update_id).where(
-                            ProcessedUpdate.update_id.in_([s.update_id for s in lost_steps] or [0])
-                        )
-                    )
-                ).all()
+                await uow.session.scalars(select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id.in_(ids)))
             )
+            stored = set((await uow.session.scalars(select(InboxUpdate.update_id))).all())
     finally:
         await engine.dispose()
+    pending = {update["update_id"] for update in community.sandbox.pending_updates()}
+    by_chat = {member.chat_id: member for member in members}
+    handled_crisis = {m.chat_id for m in members for s in m.steps if s.kind == "crisis" and s.acked}
+    for member, step in unanswered:
+        crisis = step.kind == "crisis"
+        if member.answered(step):
+            figures.answered_late += 1
+            handled_crisis |= {member.chat_id} if crisis else set()
+        elif step.update_id in pending:
+            figures.left_with_telegram += 1
+        elif step.update_id in stored:
+            figures.left_in_inbox += 1
+        elif step.update_id in processed:
+            figures.replies_lost_after_commit += 1
+            figures.crisis_replies_lost_after_commit += crisis
+            handled_crisis |= {member.chat_id} if crisis else set()
+        else:
+            figures.lost_updates.append(f"{step.kind} update {step.update_id} of {member.chat_id}")
+            figures.lost_crisis += crisis
+            figures.examples.append(member.describe())
     for (chat, value), times in acknowledged(members, "mood").items():
         if moods[(chat, value)] < times:
             figures.lost_answers.append(f"mood {value} of {chat}")
-    by_chat = {member.chat_id: member for member in members}
     for (chat, value), times in acknowledged(members, "note").items():
         if notes[(chat, value)] < times:
             figures.lost_answers.append(f"note of {chat}")
@@ -307,19 +343,21 @@ async def audit(community: Community, lost_steps: list[Step], prompts_due: bool)
         told = any(s.kind == "crisis" and s.acked for s in member.steps)
         if told and CRISIS_MARK not in " ".join(m.text or "" for m in member.user.messages):
             figures.lost_answers.append(f"crisis reply of {member.chat_id}")
-        if member.crisis and member.shares and told and not alerted[member.chat_id]:
+        if member.crisis and member.shares and member.chat_id in handled_crisis and not alerted[member.chat_id]:
             figures.lost_alerts.append(f"no alert row for {member.chat_id}")
         if (not member.crisis or not member.shares) and alerted[member.chat_id]:
             figures.lost_alerts.append(f"an alert nobody asked for, for {member.chat_id}")
         if member.duplicates():
             figures.duplicated_replies += member.duplicates()
+            figures.resent_replies += member.resent()
+            figures.answered_twice += member.answered_twice()
             figures.examples.append(member.describe())
         if prompts_due:
             prompts = member.prompts()
             figures.prompts_delivered += prompts
             figures.prompts_lost += prompts == 0
             figures.duplicated_prompts += max(0, prompts - 1)
-    figures.alerts = len([a for a, chat in alerts.items() if chat in {m.chat_id for m in members}])
+    figures.alerts = len([a for a, chat in alerts.items() if chat in by_chat])
     for alert_id in alerts:
         for volunteer in community.volunteers:
             got = sum(any(b.callback_data == f"al:claim:{alert_id}" for b in m.all_buttons) for m in volunteer.messages)
@@ -327,11 +365,6 @@ async def audit(community: Community, lost_steps: list[Step], prompts_due: bool)
             figures.duplicated_alerts += max(0, got - 1)
             if not got:
                 figures.lost_alerts.append(f"alert {alert_id} never reached volunteer {volunteer.user_id}")
-    figures.retried_after_commit = sum(s.update_id in processed for s in lost_steps)
-    figures.retried_before_processing = len(lost_steps) - figures.retried_after_commit
-    crisis = [s for s in lost_steps if s.kind == "crisis"]
-    after_commit = sum(s.update_id in processed for s in crisis)
-    figures.crisis_retried = (len(crisis) - after_commit, after_commit)
     return figures
 
 

@@ -189,14 +189,18 @@ class FuzzedBot:
         self.loop.close()
 
     async def idle(self) -> None:
-        """Wait until the sandbox holds no update and the bot is handling none."""
-        assert self.bot.cairn is not None
-        application = self.bot.cairn.application
+        """Wait until the sandbox holds no update and the bot is handling none (its inbox is empty)."""
+        assert self.bot.cairn is not None and self.bot.cairn.inbox is not None
+        application, inbox, units = self.bot.cairn.application, self.bot.cairn.inbox, self.bot.cairn.units
         quiet = 0
         deadline = time.monotonic() + 30
         while quiet < 3:
+            async with units() as uow:
+                stored = await uow.inbox.depth()
             busy = (
                 self.bot.sandbox.pending_updates()
+                or stored
+                or inbox.in_flight
                 or not application.update_queue.empty()
                 or application.update_processor.current_concurrent_updates
             )

@@ -68,7 +68,7 @@ async def test_postgres_restarted_mid_run_the_bot_reconnects_and_loses_nothing(t
             assert bot.process is not None and bot.process.poll() is None, "the bot kept running throughout"
             bot.stop()
 
-            figures = await audit(community, [], prompts_due=False)
+            figures = await audit(community, prompts_due=False)
             steps = [s for m in community.members for s in m.steps]
             apologised = sum(s.apologised for s in steps)
             after = sum(s.acked and s.sent_at > restarted_at for s in steps)
