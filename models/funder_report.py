@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flows.funder_report import CHANGE_MEASURES, Change, ReportCounts
 from flows.insight import MEASURES_BY_KEY
 from flows.report_period import DateRange
-from models.insight import keeping_checkins, observations, people
+from models.insight import completed_checkins, keeping_checkins, observations, people
 from models.member_activity_tables import ActivityResponse
-from models.tables import CheckIn, Member
+from models.tables import Member
 
 
 class ReportQueries:
@@ -36,19 +36,7 @@ class ReportQueries:
                 Member.id.in_(keeping_checkins(organisation_id, before=end)),
             )
         )
-        engaged, checkins = (
-            await self._session.execute(
-                select(func.count(func.distinct(CheckIn.member_id)), func.count(CheckIn.id))
-                .join(Member, Member.id == CheckIn.member_id)
-                .where(
-                    people(organisation_id),
-                    Member.id.in_(keeping_checkins(organisation_id)),
-                    CheckIn.status == "completed",
-                    CheckIn.started_at >= start,
-                    CheckIn.started_at < end,
-                )
-            )
-        ).one()
+        engaged, checkins = (await self._session.execute(completed_checkins(organisation_id, start, end))).one()
         changes = {key: await self._change(organisation_id, key, start, end) for key in CHANGE_MEASURES}
         answers = await self._answers(organisation_id, start, end)
         return ReportCounts(

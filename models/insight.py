@@ -46,6 +46,21 @@ def keeping_checkins(organisation_id: int, before: datetime | None = None) -> Se
     return select(last.c.member_id).join(record, record.id == last.c.last_id).where(record.action == "given")
 
 
+def completed_checkins(organisation_id: int, start: datetime, end: datetime) -> Select[tuple[int, int]]:
+    """Members behind, and number of, completed check-ins in [start, end) by members who keep their check-ins."""
+    return (
+        select(func.count(func.distinct(CheckIn.member_id)), func.count(CheckIn.id))
+        .join(Member, Member.id == CheckIn.member_id)
+        .where(
+            people(organisation_id),
+            Member.id.in_(keeping_checkins(organisation_id)),
+            CheckIn.status == "completed",
+            CheckIn.started_at >= start,
+            CheckIn.started_at < end,
+        )
+    )
+
+
 def week_of(
     moment: ColumnElement[datetime] | InstrumentedAttribute[datetime], bounds: Sequence[datetime]
 ) -> ColumnElement[int]:
@@ -143,17 +158,7 @@ class InsightQueries:
     ) -> tuple[dict[int, Aggregate], int]:
         """Count completed check-ins and the members behind them per week, and the members over all weeks."""
         week = week_of(CheckIn.started_at, bounds)
-        base = (
-            select(func.count(func.distinct(CheckIn.member_id)), func.count(CheckIn.id))
-            .join(Member, Member.id == CheckIn.member_id)
-            .where(
-                people(organisation_id),
-                Member.id.in_(keeping_checkins(organisation_id)),
-                CheckIn.status == "completed",
-                CheckIn.started_at >= bounds[0],
-                CheckIn.started_at < bounds[-1],
-            )
-        )
+        base = completed_checkins(organisation_id, bounds[0], bounds[-1])
         rows = await self._session.execute(base.add_columns(week.label("week")).group_by(week))
         per_week = {int(index): Aggregate(int(members), int(count)) for members, count, index in rows.all()}
         overall = (await self._session.execute(base)).one()
