@@ -31,7 +31,7 @@ from bot.logs import where
 from bot.metrics import METRICS
 from bot.telegram.ordering import ordering_key
 from models.inbox import MAX_ATTEMPTS, ClaimedUpdate
-from models.unit_of_work import UnitOfWorkFactory
+from models.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("cairn.inbox")
 
@@ -147,7 +147,12 @@ class InboxProcessor:
             self._exited = True
 
     async def round(self) -> None:
-        """One round: claim what there is room for, renew our leases; the tick counts only if both worked."""
+        """One round: renew our leases, claim what there is room for; the tick counts only if both worked.
+
+        Renewing first, and never claiming an update we are still handling (its lease may have lapsed while the
+        database was away), means one update is never handled twice at once by this process.
+        """
+        renewed_ok = await self._renew_leases()
         claimed_ok = True
         free = self._concurrency - len(self._in_flight)
         if free > 0 and not self._hold:
@@ -159,7 +164,6 @@ class InboxProcessor:
                     continue
                 self._tokens[item.update_id] = item.attempts
                 self._in_flight[item.update_id] = asyncio.create_task(self._process(item))
-        renewed_ok = await self._renew_leases()
         if claimed_ok and renewed_ok:
             METRICS.ticked("inbox")
         else:
@@ -183,13 +187,25 @@ class InboxProcessor:
         if released:
             log.warning("inbox_dead_leases_released count=%d", released)
 
-    async def release_in_flight(self) -> None:
-        """Hand back the leases of updates still in flight (shutdown was cut short), so a restart takes them now."""
+    async def release_in_flight(self, wait_seconds: float = 1.0) -> None:
+        """Hand back the leases of updates still in flight (shutdown was cut short), so a restart takes them now.
+
+        Their handlers are cancelled first (and given `wait_seconds` to unwind): an update is never handed back
+        while this process may still be handling it.
+        """
         if not self._in_flight:
             return
+        leases = self._leases()
+        tasks = list(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=wait_seconds)
+        if any(not task.done() for task in tasks):
+            log.warning("inbox_handlers_still_running count=%d", sum(not task.done() for task in tasks))
+            return  # their leases lapse on their own, once they stop renewing
         try:
             async with self._units() as uow:
-                await uow.inbox.release(self._leases())
+                await uow.inbox.release(leases)
                 await uow.commit()
         except Exception as error:  # the leases lapse on their own
             log.error("inbox_release_failed error=%s at %s", type(error).__name__, where(error))
@@ -201,7 +217,7 @@ class InboxProcessor:
         """Claim updates; None if the claim failed (the database is away: try again on the next round)."""
         try:
             async with self._units() as uow:
-                claimed = await uow.inbox.claim(self._clock(), limit, self._lease)
+                claimed = await uow.inbox.claim(self._clock(), limit, self._lease, exclude=list(self._in_flight))
                 await uow.commit()
         except Exception as error:
             log.error("inbox_claim_failed error=%s at %s", type(error).__name__, where(error))
@@ -212,18 +228,78 @@ class InboxProcessor:
         try:
             if item.given_up or item.payload is None:
                 METRICS.inbox_problem("given_up")
-                log.error("inbox_update_dropped attempts=%d", item.attempts)
-            else:
-                await self._handle(item.payload)
+                await self._give_up(item)
+                return
+            await self._handle(item.payload)
         except Exception as error:  # an update PTB cannot even parse: drop it rather than retry forever
             log.error("inbox_update_failed error=%s at %s", type(error).__name__, where(error))
         try:
             await self._forget(item)
         finally:
-            self._in_flight.pop(item.update_id, None)
-            self._tokens.pop(item.update_id, None)
-            self._lost.discard(item.update_id)
+            self._finished(item)
+
+    def _finished(self, item: ClaimedUpdate) -> None:
+        """Stop tracking an update, unless what is tracked now is a later claim of it (another task's)."""
+        try:
+            if self._tokens.get(item.update_id) == item.attempts:
+                self._in_flight.pop(item.update_id, None)
+                self._tokens.pop(item.update_id, None)
+                self._lost.discard(item.update_id)
+        finally:
             self._wake.set()
+
+    async def _give_up(self, item: ClaimedUpdate) -> None:
+        """Delete an update tried too often; a reply kept with it (a safety reply never sent) goes to the outbox
+        in the same transaction, so giving up never loses what the member must be told.
+
+        If this fails (the database is away) the row stays: its lease lapses and it is given up again.
+        """
+        try:
+            try:
+                async with self._units() as uow:
+                    try:
+                        kept = await uow.inbox.kept_reply(item.update_id)
+                    except ValueError:  # the reply was kept under a key that was removed
+                        kept = None
+                        log.error("inbox_kept_reply_unreadable attempts=%d", item.attempts)
+                    sent = await self._send_kept(uow, item, kept) if kept else 0
+                    ours = await uow.inbox.done(item.update_id, item.attempts)
+                    if ours:
+                        await uow.commit()
+            except Exception as error:
+                log.error("inbox_give_up_failed error=%s at %s", type(error).__name__, where(error))
+                return
+            if not ours:
+                log.warning("inbox_update_lease_lost attempts=%d", item.attempts)
+                return
+            log.error(
+                "inbox_update_given_up attempts=%d kept_messages=%d sent_to_outbox=%d",
+                item.attempts,
+                len(kept or []),
+                sent,
+            )
+        finally:
+            self._finished(item)
+
+    async def _send_kept(
+        self, uow: UnitOfWork, item: ClaimedUpdate, kept: list[tuple[str, list[list[tuple[str, str]]]]]
+    ) -> int:
+        """Enqueue a kept reply to the chat the update came from; 0 when that chat cannot be read any more."""
+        payload = await uow.inbox.payload(item.update_id)
+        try:
+            update = Update.de_json(payload, None) if payload else None
+        except Exception:  # a payload PTB cannot read
+            update = None
+        chat = update.effective_chat if update else None
+        if chat is None:
+            log.error("inbox_kept_reply_lost attempts=%d messages=%d", item.attempts, len(kept))
+            return 0
+        user = update.effective_user if update else None
+        member = await uow.members.by_telegram_user(user.id) if user else None
+        now = self._clock()
+        for text, rows in kept:
+            await uow.outbox.enqueue(member.id if member else None, chat.id, "reply", text, rows, now)
+        return len(kept)
 
     async def _forget(self, item: ClaimedUpdate) -> None:
         """Delete a handled update's row while its lease is ours, trying again for up to a lease while the
@@ -234,7 +310,7 @@ class InboxProcessor:
         while item.update_id not in self._lost:
             try:
                 async with self._units() as uow:
-                    await uow.inbox.done(item.update_id, item.attempts)
+                    ours = await uow.inbox.done(item.update_id, item.attempts)
                     await uow.commit()
             except Exception as error:
                 failures += 1
@@ -245,6 +321,8 @@ class InboxProcessor:
             else:
                 if failures:
                     log.warning("inbox_done_after_retries tries=%d", failures + 1)
+                if not ours:  # the lease lapsed and another claimer has the update now
+                    log.warning("inbox_done_not_ours attempts=%d", item.attempts)
                 return
         log.warning("inbox_update_lease_lost attempts=%d", item.attempts)  # another instance may hold it now
 

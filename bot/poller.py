@@ -80,17 +80,20 @@ class UpdatePoller:
 
     async def run(self) -> None:
         """Poll until stop(); then confirm what was stored, so a restart is not sent it again."""
+        died = False
         try:
             await self._until_stopped(self._delete_webhook())
             while not self._stop.is_set():
                 await self._poll_once()
             await self._confirm_stored()
         except Exception as error:  # a bug: /readyz fails and the log says where
+            died = True
             log.critical("polling_died error=%s at %s", type(error).__name__, where(error))
             raise
         finally:
             self._exited = True
-            METRICS.stopped("polling")
+            if not died:  # a poller that died keeps its lag growing, so the alert on it fires
+                METRICS.stopped("polling")
 
     async def _poll_once(self) -> None:
         """Fetch one batch and store it; on any failure wait (interruptibly) and leave the offset where it was."""

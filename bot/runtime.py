@@ -332,9 +332,9 @@ async def _stop_polling(cairn: Cairn, polling: asyncio.Task[None], processing: a
 
     Updates stored but not yet claimed stay in the inbox for the next start.
     """
-    await asyncio.gather(polling, processing, return_exceptions=True)  # each logs its own failure
-    if cairn.inbox is not None:
-        await cairn.inbox.drain()
+    await asyncio.gather(processing, return_exceptions=True)  # it logs its own failure
+    draining = cairn.inbox.drain() if cairn.inbox is not None else asyncio.sleep(0)
+    await asyncio.gather(polling, draining, return_exceptions=True)  # drain (renewing leases) while polling stops
     if cairn.application.running:
         await cairn.application.stop()
 

@@ -56,9 +56,12 @@ async def run_webhook(cairn: Cairn, stop: asyncio.Event) -> bool:
 
 async def _finish(cairn: Cairn, web: RunningWeb, inbox: InboxProcessor, processing: asyncio.Task[None]) -> None:
     """Stop answering (Telegram keeps new updates for another instance or the next start), finish what is held."""
-    await web.stop()
-    await processing
-    await inbox.drain()
+
+    async def drained() -> None:  # from the moment claiming stops, so leases are renewed while the web app stops
+        await processing
+        await inbox.drain()
+
+    await asyncio.gather(web.stop(), drained())
     if cairn.application.running:
         await cairn.application.stop()
 

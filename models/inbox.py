@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,18 +77,23 @@ class InboxRepository:
         result = await self._session.execute(statement)
         return bool(getattr(result, "rowcount", 0))
 
-    async def claim(self, now: datetime, limit: int, lease: timedelta) -> list[ClaimedUpdate]:
+    async def claim(
+        self, now: datetime, limit: int, lease: timedelta, exclude: Collection[int] = ()
+    ) -> list[ClaimedUpdate]:
         """Lease up to `limit` updates, each the oldest waiting update of its member and not leased by anyone.
 
         A member whose earlier update is still waiting or in flight (anywhere) gets nothing: their updates are
-        handled one at a time, in update_id order. Rows locked by another instance's claim are skipped.
+        handled one at a time, in update_id order. Rows locked by another instance's claim are skipped, and so
+        are the `exclude`d ones (the claimer is still handling them, even if their lease lapsed meanwhile).
         """
         earlier = aliased(InboxUpdate)
+        not_ours = [InboxUpdate.update_id.not_in(list(exclude))] if exclude else []
         rows = (
             await self._session.scalars(
                 select(InboxUpdate)
                 .where(
                     or_(InboxUpdate.leased_until.is_(None), InboxUpdate.leased_until < now),
+                    *not_ours,
                     ~exists().where(
                         earlier.sender_key == InboxUpdate.sender_key, earlier.update_id < InboxUpdate.update_id
                     ),
@@ -118,6 +123,19 @@ class InboxRepository:
             log.error("inbox_update_unreadable attempts=%d error=%s", row.attempts, type(error).__name__)
             return ClaimedUpdate(row.update_id, None, row.attempts, unreadable=True)
         return ClaimedUpdate(row.update_id, payload, row.attempts)
+
+    async def payload(self, update_id: int) -> dict[str, Any] | None:
+        """The stored update (decrypted); None if it is gone or cannot be read."""
+        value = await self._session.scalar(
+            select(InboxUpdate.payload_encrypted).where(InboxUpdate.update_id == update_id)
+        )
+        if value is None:
+            return None
+        try:
+            payload = json.loads(self._cipher.decrypt(value))
+        except ValueError:  # DataKeyError (a key that was removed) or a damaged payload
+            return None
+        return payload if isinstance(payload, dict) else None
 
     async def renew(self, leases: Sequence[tuple[int, int]], until: datetime) -> set[int]:
         """Extend the leases (update_id, attempts) still ours; return the update_ids whose lease was extended."""

@@ -202,3 +202,61 @@ async def test_readyz_fails_when_the_inbox_processor_died_or_is_held(database: D
     assert stopped.healthy, "stopping on purpose is not a failure"
     held = InboxProcessor(database.units, handle, concurrency=1, hold=True)
     assert not held.healthy
+
+
+async def test_an_update_still_in_flight_is_not_claimed_again_when_its_lease_lapses(database: Database) -> None:
+    update = message_update(40, 7, "hello")
+    async with database.units() as uow:
+        await uow.inbox.add(40, sender_key(update, b"test"), update, NOW)
+        await uow.commit()
+    release = asyncio.Event()
+    started: list[int] = []
+
+    async def handle(payload: dict[str, Any]) -> None:
+        started.append(payload["update_id"])
+        await release.wait()
+
+    clock = Clock()
+    processor = InboxProcessor(database.units, handle, concurrency=2, clock=clock, lease=LEASE)
+    await processor.round()
+    await asyncio.sleep(0)
+    assert started == [40] and processor.in_flight == 1
+    clock.now += LEASE + timedelta(seconds=1)  # renewals failed meanwhile (the database was away): the lease lapsed
+    await processor.round()
+    await asyncio.sleep(0)
+    assert started == [40], "the update this process is still handling is not started a second time"
+    assert processor.in_flight == 1
+    release.set()
+    await processor.drain()
+    assert processor.in_flight == 0 and await stored_ids(database) == []
+
+
+async def test_a_given_up_update_sends_its_kept_reply_through_the_outbox(database: Database) -> None:
+    update = message_update(50, 8, "I am not safe")
+    async with database.units() as uow:
+        await uow.inbox.add(50, sender_key(update, b"test"), update, NOW)
+        await uow.inbox.keep_reply(50, [("You are not alone.", [[("Help", "help")]]), ("Call 999.", [])])
+        await uow.commit()
+    handled: list[int] = []
+
+    async def handle(payload: dict[str, Any]) -> None:
+        handled.append(payload["update_id"])
+
+    clock = Clock()
+    async with database.units() as uow:  # every earlier claim died with its process, for longer than GIVE_UP_AFTER
+        row = await uow.session.get(InboxUpdate, 50)
+        assert row is not None
+        row.attempts = MAX_ATTEMPTS
+        await uow.commit()
+    clock.now += GIVE_UP_AFTER + timedelta(seconds=1)
+    processor = InboxProcessor(database.units, handle, concurrency=1, clock=clock, lease=LEASE)
+    await processor.round()
+    await processor.drain()
+    assert handled == [] and await stored_ids(database) == [], "given up"
+    async with database.units() as uow:
+        sent = await uow.outbox.lease(clock.now, 10)
+        await uow.commit()
+    assert [(message.chat_id, message.text, message.buttons) for message in sent] == [
+        (8, "You are not alone.", [[("Help", "help")]]),
+        (8, "Call 999.", []),
+    ], "the safety reply the member never got is sent, in order"

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.inbox import LEASE, InboxProcessor, store_updates
+from bot.metrics import METRICS
 from bot.poller import UpdatePoller
 from bot.runtime import build_bot
 from bot.sandbox import Sandbox, SimUser, start_sandbox
@@ -244,3 +245,22 @@ async def test_an_update_in_flight_at_many_crashes_is_not_given_up_until_it_has_
         (claimed,) = await uow.inbox.claim(NOW + GIVE_UP_AFTER + LEASE, 5, LEASE)
         await uow.commit()
     assert claimed.given_up and claimed.payload is None, "one that keeps failing for ten minutes is given up"
+
+
+async def test_a_poller_that_dies_keeps_its_lag_and_one_stopped_on_purpose_drops_it(polling: Polling) -> None:
+    poller = polling.poller()
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    poller._poll_once = broken  # type: ignore[method-assign]
+    METRICS.ticked("polling")
+    with pytest.raises(RuntimeError):
+        await poller.run()
+    assert METRICS.last_success("polling") is not None, "the lag keeps growing, so the alert on it fires"
+    assert not poller.healthy
+
+    stopped = polling.poller()
+    stopped.stop()
+    await stopped.run()
+    assert METRICS.last_success("polling") is None, "stopped on purpose: no lag to report"
