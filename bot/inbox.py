@@ -35,6 +35,8 @@ from models.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("cairn.inbox")
 
+Message = tuple[str, list[list[tuple[str, str]]]]  # text and button rows, as the outbox sends them
+
 LEASE = timedelta(seconds=15)  # how long a dead process can hold an update; renewed every third of it while alive
 POLL_SECONDS = 0.5
 SENDER_KEY_PURPOSE = "inbox-sender-key"
@@ -89,11 +91,15 @@ class InboxProcessor:
         poll_seconds: float = POLL_SECONDS,
         hold: bool = False,
         single_instance: bool = False,
+        given_up_reply: Sequence[Message] | None = None,
     ) -> None:
         """Wire storage and the handler; `hold` (tests only) stores updates without handling them.
 
         `single_instance` (SQLite): no other process can be handling these updates, so leases found at start
         belong to a process that died, and are handed back at once instead of waiting for them to lapse.
+        `given_up_reply` (the rendered catalogue text flows.assistance.given_up_reply): sent through the outbox to
+        a member whose private message or button press is given up with no kept reply, so they are not left
+        unanswered; None sends nothing.
         """
         self._units = units
         self._handle = handle
@@ -103,6 +109,7 @@ class InboxProcessor:
         self._poll_seconds = poll_seconds
         self._hold = hold
         self._single_instance = single_instance
+        self._given_up_reply = list(given_up_reply or [])
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._tokens: dict[int, int] = {}  # update_id -> attempts at our claim: the lease token
         self._lost: set[int] = set()  # in flight, but the lease could not be renewed: no longer ours
@@ -250,7 +257,8 @@ class InboxProcessor:
 
     async def _give_up(self, item: ClaimedUpdate) -> None:
         """Delete an update tried too often; a reply kept with it (a safety reply never sent) goes to the outbox
-        in the same transaction, so giving up never loses what the member must be told.
+        in the same transaction, so giving up never loses what the member must be told. With no kept reply, a
+        member's private message or button press gets the fixed given-up reply (try again, crisis help) instead.
 
         If this fails (the database is away) the row stays: its lease lapses and it is given up again.
         """
@@ -263,6 +271,7 @@ class InboxProcessor:
                         kept = None
                         log.error("inbox_kept_reply_unreadable attempts=%d", item.attempts)
                     sent = await self._send_kept(uow, item, kept) if kept else 0
+                    apologised = 0 if kept else await self._send_given_up_reply(uow, item)
                     ours = await uow.inbox.done(item.update_id, item.attempts)
                     if ours:
                         await uow.commit()
@@ -273,33 +282,52 @@ class InboxProcessor:
                 log.warning("inbox_update_lease_lost attempts=%d", item.attempts)
                 return
             log.error(
-                "inbox_update_given_up attempts=%d kept_messages=%d sent_to_outbox=%d",
+                "inbox_update_given_up attempts=%d kept_messages=%d sent_to_outbox=%d apology_to_outbox=%d",
                 item.attempts,
                 len(kept or []),
                 sent,
+                apologised,
             )
         finally:
             self._finished(item)
 
-    async def _send_kept(
-        self, uow: UnitOfWork, item: ClaimedUpdate, kept: list[tuple[str, list[list[tuple[str, str]]]]]
-    ) -> int:
+    async def _send_kept(self, uow: UnitOfWork, item: ClaimedUpdate, kept: list[Message]) -> int:
         """Enqueue a kept reply to the chat the update came from; 0 when that chat cannot be read any more."""
-        payload = await uow.inbox.payload(item.update_id)
-        try:
-            update = Update.de_json(payload, None) if payload else None
-        except Exception:  # a payload PTB cannot read
-            update = None
+        update = await self._stored_update(uow, item)
         chat = update.effective_chat if update else None
-        if chat is None:
+        if update is None or chat is None:
             log.error("inbox_kept_reply_lost attempts=%d messages=%d", item.attempts, len(kept))
             return 0
-        user = update.effective_user if update else None
+        return await self._enqueue(uow, update, chat.id, kept)
+
+    async def _send_given_up_reply(self, uow: UnitOfWork, item: ClaimedUpdate) -> int:
+        """Enqueue the given-up reply to a user's private chat, for a message or button press; else 0."""
+        if not self._given_up_reply:
+            return 0
+        update = await self._stored_update(uow, item)
+        if update is None or (update.message is None and update.callback_query is None):
+            return 0
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or chat.type != chat.PRIVATE or user is None or user.is_bot:
+            return 0
+        return await self._enqueue(uow, update, chat.id, self._given_up_reply)
+
+    async def _stored_update(self, uow: UnitOfWork, item: ClaimedUpdate) -> Update | None:
+        """The update as stored, read by PTB; None when it is gone or cannot be read."""
+        payload = await uow.inbox.payload(item.update_id)
+        try:
+            return Update.de_json(payload, None) if payload else None
+        except Exception:  # a payload PTB cannot read
+            return None
+
+    async def _enqueue(self, uow: UnitOfWork, update: Update, chat_id: int, messages: Sequence[Message]) -> int:
+        """Put messages in the outbox for a chat, as replies to the update's member (if they are one)."""
+        user = update.effective_user
         member = await uow.members.by_telegram_user(user.id) if user else None
         now = self._clock()
-        for text, rows in kept:
-            await uow.outbox.enqueue(member.id if member else None, chat.id, "reply", text, rows, now)
-        return len(kept)
+        for text, rows in messages:
+            await uow.outbox.enqueue(member.id if member else None, chat_id, "reply", text, rows, now)
+        return len(messages)
 
     async def _forget(self, item: ClaimedUpdate) -> None:
         """Delete a handled update's row while its lease is ours, trying again for up to a lease while the

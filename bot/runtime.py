@@ -35,14 +35,16 @@ from bot.telegram.limiter import SendLimiter
 from bot.telegram.observed_request import ObservedRequest
 from bot.telegram.ordering import PerMemberOrderedProcessor
 from bot.telegram.rate_limit import SharedSendLimit
+from bot.telegram.render import reply_messages
 from bot.telegram.tolerant_bot import TolerantBot
 from bot.web.app import RunningWeb, build_web_app, start_web
 from bot.web.health import Health, add_health_routes
 from bot.web.webhook import WebhookReceiver, add_webhook_route
+from flows.assistance import given_up_reply
 from flows.crisis import load_crisis_resources
 from flows.instruments.loader import load_instruments
 from flows.instruments.model import Instrument
-from flows.outcome import Text
+from flows.outcome import Outcome, Text
 from flows.router import COMMANDS
 from flows.texts import Catalogue, load_catalogue
 from models.crypto import DataCipher
@@ -199,6 +201,7 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
         concurrency=settings.max_concurrent_updates,
         hold=settings.test_hold_inbox,
         single_instance=is_sqlite(settings.database_url),  # SQLite: one process per file, so leases at start are dead
+        given_up_reply=reply_messages(catalogue, Outcome(replies=(given_up_reply(crisis),))),
     )
     return Cairn(
         settings, engine, units, service, application, prompts, alerts, outbox, language, broadcasts, stopping, inbox

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from flows.crisis import CrisisResources
 from flows.outcome import Outcome, RaiseAlert, Reply, Text, reply
 from flows.snapshot import Facts
 
 
 def crisis_resources(facts: Facts) -> Text:
     """List the region's crisis resources, one per line."""
+    return resources_text(facts.crisis)
+
+
+def resources_text(crisis: CrisisResources) -> Text:
+    """List these crisis resources, one per line (crisis_resources, for when there are no facts)."""
     lines = tuple(
         Text(
             "crisis.resource_line",
@@ -17,7 +23,7 @@ def crisis_resources(facts: Facts) -> Text:
                 "when": Text(item.when_key),
             },
         )
-        for item in facts.crisis.resources
+        for item in crisis.resources
     )
     return Text("crisis.resources", {"lines": lines})
 
@@ -25,6 +31,12 @@ def crisis_resources(facts: Facts) -> Text:
 def crisis_reply(facts: Facts) -> Reply:
     """The fixed crisis message: signposting first, nothing generated."""
     return reply(Text("crisis.opening"), crisis_resources(facts), Text("crisis.closing"))
+
+
+def given_up_reply(crisis: CrisisResources) -> Reply:
+    """The fixed message for a member whose update could not be handled at all (given up): try again, and the
+    crisis help in case it mattered. Nothing generated: the bot sends it without reading the message."""
+    return reply(Text("errors.given_up"), resources_text(crisis))
 
 
 def must_reach_the_member(outcome: Outcome) -> bool:

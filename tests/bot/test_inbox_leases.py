@@ -11,8 +11,13 @@ from sqlalchemy import select
 from bot.inbox import InboxProcessor
 from bot.metrics import METRICS
 from bot.runtime import _tick
+from bot.telegram.render import reply_messages
 from bot.web.health import Health
 from bot.web.webhook import sender_key
+from flows.assistance import given_up_reply
+from flows.crisis import load_crisis_resources
+from flows.outcome import Outcome
+from flows.texts import load_catalogue
 from models.crypto import DataCipher
 from models.database import create_engine, session_factory
 from models.inbox import GIVE_UP_AFTER, MAX_ATTEMPTS
@@ -22,6 +27,7 @@ from tests.bot.test_webhook import message_update
 from tests.conftest import NOW, Database
 
 LEASE = timedelta(seconds=60)
+GIVEN_UP_REPLY = reply_messages(load_catalogue(), Outcome(replies=(given_up_reply(load_crisis_resources("GB-SCT")),)))
 
 
 def sample(name: str, **labels: str) -> float:
@@ -249,7 +255,9 @@ async def test_a_given_up_update_sends_its_kept_reply_through_the_outbox(databas
         row.attempts = MAX_ATTEMPTS
         await uow.commit()
     clock.now += GIVE_UP_AFTER + timedelta(seconds=1)
-    processor = InboxProcessor(database.units, handle, concurrency=1, clock=clock, lease=LEASE)
+    processor = InboxProcessor(
+        database.units, handle, concurrency=1, clock=clock, lease=LEASE, given_up_reply=GIVEN_UP_REPLY
+    )
     await processor.round()
     await processor.drain()
     assert handled == [] and await stored_ids(database) == [], "given up"
@@ -259,4 +267,81 @@ async def test_a_given_up_update_sends_its_kept_reply_through_the_outbox(databas
     assert [(message.chat_id, message.text, message.buttons) for message in sent] == [
         (8, "You are not alone.", [[("Help", "help")]]),
         (8, "Call 999.", []),
-    ], "the safety reply the member never got is sent, in order"
+    ], "the safety reply the member never got is sent, in order, and no apology besides"
+
+
+def button_update(update_id: int, user_id: int) -> dict[str, object]:
+    chat = {"id": user_id, "type": "private"}
+    sender = {"id": user_id, "is_bot": False, "first_name": "Sam"}
+    message = {"message_id": update_id, "date": 0, "chat": chat, "from": sender, "text": "Pick one"}
+    return {
+        "update_id": update_id,
+        "callback_query": {"id": "q1", "from": sender, "chat_instance": "c", "message": message, "data": "x"},
+    }
+
+
+def group_update(update_id: int, user_id: int) -> dict[str, object]:
+    update = message_update(update_id, user_id, "hello all")
+    update["message"]["chat"] = {"id": -100, "type": "group", "title": "Walkers"}  # type: ignore[index]
+    return update
+
+
+async def test_a_given_up_update_without_a_kept_reply_tells_the_member_to_try_again(database: Database) -> None:
+    updates = [message_update(60, 9, "I am not safe"), button_update(61, 10), group_update(62, 11)]
+    async with database.units() as uow:
+        for update in updates:
+            await uow.inbox.add(update["update_id"], sender_key(update, b"test"), update, NOW)  # type: ignore[arg-type]
+        await uow.commit()
+    async with database.units() as uow:  # handling crashed the process every time, for longer than GIVE_UP_AFTER
+        for update_id in (60, 61, 62):
+            row = await uow.session.get(InboxUpdate, update_id)
+            assert row is not None
+            row.attempts = MAX_ATTEMPTS
+        await uow.commit()
+    handled: list[int] = []
+
+    async def handle(payload: dict[str, Any]) -> None:
+        handled.append(payload["update_id"])
+
+    clock = Clock()
+    clock.now += GIVE_UP_AFTER + timedelta(seconds=1)
+    processor = InboxProcessor(
+        database.units, handle, concurrency=3, clock=clock, lease=LEASE, given_up_reply=GIVEN_UP_REPLY
+    )
+    await processor.round()
+    await processor.drain()
+    assert handled == [] and await stored_ids(database) == [], "given up"
+    async with database.units() as uow:
+        sent = await uow.outbox.lease(clock.now, 10)
+        await uow.commit()
+    assert sorted((message.chat_id, message.text, message.buttons) for message in sent) == [
+        (9, GIVEN_UP_REPLY[0][0], []),
+        (10, GIVEN_UP_REPLY[0][0], []),
+    ], "one apology to each member's private chat (a message, a button press); none to the group"
+    text = GIVEN_UP_REPLY[0][0]
+    assert len(GIVEN_UP_REPLY) == 1 and "try sending it again" in text
+    assert "Samaritans" in text and "116 123" in text and "999" in text, "the crisis help, in case it mattered"
+
+
+async def test_without_a_given_up_reply_a_given_up_update_sends_nothing(database: Database) -> None:
+    update = message_update(70, 12, "hello")
+    async with database.units() as uow:
+        await uow.inbox.add(70, sender_key(update, b"test"), update, NOW)
+        await uow.commit()
+    async with database.units() as uow:
+        row = await uow.session.get(InboxUpdate, 70)
+        assert row is not None
+        row.attempts = MAX_ATTEMPTS
+        await uow.commit()
+
+    async def handle(payload: dict[str, Any]) -> None:
+        raise AssertionError("a given-up update is not handled")
+
+    clock = Clock()
+    clock.now += GIVE_UP_AFTER + timedelta(seconds=1)
+    processor = InboxProcessor(database.units, handle, concurrency=1, clock=clock, lease=LEASE)
+    await processor.round()
+    await processor.drain()
+    assert await stored_ids(database) == []
+    async with database.units() as uow:
+        assert await uow.outbox.lease(clock.now, 10) == []
