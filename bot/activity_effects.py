@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from flows.activities.effects import (
     CancelActivitySession,
+    CountSuggestions,
     MarkAreaOffered,
     RespondToActivity,
     SaveActivity,
@@ -17,10 +18,12 @@ from flows.activities.effects import (
 )
 from flows.activities.model import Activity
 from flows.activities.occurrences import occurrences
+from flows.insight import LONDON
 from flows.outcome import Reply, Text, reply
 from flows.snapshot import Facts
 from flows.texts import Catalogue
 from models.activities import UpsertResult
+from models.activity_counts import ActivityCounts
 from models.repositories import MemberRow
 from models.unit_of_work import UnitOfWork
 
@@ -69,6 +72,10 @@ class ActivityEffects:
                 log.info("activity_choices_saved interests=%d", len(interests))
             case MarkAreaOffered():
                 await choices.mark_offered(member.id, now)
+            case CountSuggestions(organisation_id=organisation_id, shown=shown):
+                await ActivityCounts(uow.session).count_suggestions(
+                    organisation_id, now.astimezone(LONDON).date(), shown
+                )
             case RespondToActivity(activity_id=activity_id, response=response, occurrence_at=occurrence_at):
                 previous = await choices.respond(member.id, activity_id, response, occurrence_at, now)
                 if previous is not None:

@@ -20,7 +20,14 @@ from flows.disclosure import THRESHOLD, LinkedCounts, suppress_linked
 from flows.insight import HIDDEN, MEASURES_BY_KEY, at_scale_end, exact, one_decimal
 from flows.report_period import DateRange
 
-NOT_RECORDED = "not recorded"
+SUGGESTED_NOTE = (
+    "Suggestions shown to members after check-ins, counted per day; Cairn keeps no record of which activity was "
+    "suggested to whom, nor why."
+)
+ATTENDED_NOTE = (
+    "People at the sessions held in the period, as coordinators counted them; "
+    '"I\'ll go" is what members said they would do.'
+)
 BAND = 5
 CHANGE_MEASURES = (
     "ons4.life_satisfaction",
@@ -72,6 +79,8 @@ class ReportCounts:
     interested_answers: int
     going_members: int
     going_answers: int
+    suggested: int = 0  # activity suggestions shown after check-ins (a daily tally: no member behind it)
+    attended: int = 0  # coordinators' headcounts of sessions held in the period
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,8 @@ def linked_counts(counts: ReportCounts) -> LinkedCounts:
         "not_going": end - counts.going_members,
         "going_answers": counts.going_answers,
         "extra_going": counts.going_answers - counts.going_members,
+        "suggested": counts.suggested,
+        "attended": counts.attended,
     }
     return LinkedCounts.of(values, LINKS, UNSHOWN, SPARE)
 
@@ -217,6 +228,9 @@ def build_report(organisation: str, period: DateRange, counts: ReportCounts) -> 
         shown, behind_shown = _shown(value[name], name in hidden), _shown(value[members], members in hidden)
         return Figure(section, label, shown, behind_shown, note)
 
+    def tally(label: str, name: str, note: str) -> Figure:  # a count with no member count behind it
+        return Figure("Activities", label, _shown(value[name], name in hidden), "", note)
+
     reach = (
         figure("Reach", "Members at the end of the period", "end"),
         figure("Reach", "New members who joined in the period", "new"),
@@ -236,24 +250,12 @@ def build_report(organisation: str, period: DateRange, counts: ReportCounts) -> 
     outcomes = tuple(outcome_row(key, counts.changes.get(key)) for key in CHANGE_MEASURES)
     latest = "Their latest answer, given in the period."
     activities = (
-        Figure(
-            "Activities",
-            "Activities suggested after check-ins",
-            NOT_RECORDED,
-            "",
-            "Cairn does not keep which activities it suggested, nor why.",
-        ),
+        tally("Activities suggested after check-ins", "suggested", SUGGESTED_NOTE),
         figure("Activities", 'Members who said "I\'m interested" to an activity', "interested", note=latest),
         figure("Activities", '"I\'m interested" answers', "interested_answers", "interested"),
         figure("Activities", 'Members who said "I\'ll go" to an activity', "going", note=latest),
         figure("Activities", '"I\'ll go" answers', "going_answers", "going"),
-        Figure(
-            "Activities",
-            "Activities attended",
-            NOT_RECORDED,
-            "",
-            'Cairn does not record attendance; "I\'ll go" is what members said they would do.',
-        ),
+        tally("Activities attended", "attended", ATTENDED_NOTE),
     )
     return FunderReport(organisation, period, reach, engagement, outcomes, activities)
 

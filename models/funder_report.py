@@ -1,4 +1,4 @@
-"""Aggregates for the funder report over a date range: reach, engagement, wellbeing change and activity answers.
+"""Aggregates for the funder report over a date range: reach, engagement, wellbeing change and activities.
 
 Every query is filtered by organisation and leaves staff out; only counts and sums come back.
 """
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flows.funder_report import CHANGE_MEASURES, Change, ReportCounts
 from flows.insight import MEASURES_BY_KEY
 from flows.report_period import DateRange
+from models.activity_counts import ActivityCounts
 from models.insight import completed_checkins, keeping_checkins, observations, people
 from models.member_activity_tables import ActivityResponse
 from models.tables import Member
@@ -39,6 +40,7 @@ class ReportQueries:
         engaged, checkins = (await self._session.execute(completed_checkins(organisation_id, start, end))).one()
         changes = {key: await self._change(organisation_id, key, start, end) for key in CHANGE_MEASURES}
         answers = await self._answers(organisation_id, start, end)
+        tallies = ActivityCounts(self._session)
         return ReportCounts(
             members_at_end=members_at_end,
             new_members=new_members,
@@ -50,6 +52,8 @@ class ReportQueries:
             interested_answers=answers.get("interested", (0, 0))[1],
             going_members=answers.get("going", (0, 0))[0],
             going_answers=answers.get("going", (0, 0))[1],
+            suggested=await tallies.suggested(organisation_id, period.first, period.last),
+            attended=await tallies.attended(organisation_id, period.first, period.last),
         )
 
     async def _count(self, query: object) -> int:

@@ -283,6 +283,7 @@ class AuditEvent(Base):
     object_id: Mapped[int | None]
 
 
+from models.activity_count_tables import ActivitySuggestionTally, SessionAttendance  # noqa: E402, F401
 from models.activity_tables import (  # noqa: E402, F401
     ActivityCancellation,
     ActivityCostRow,

@@ -26,6 +26,14 @@ class MarkAreaOffered:
 
 
 @dataclass(frozen=True)
+class CountSuggestions:
+    """Add `shown` to the organisation's tally of activities suggested today: a count only, no member, no reason."""
+
+    organisation_id: int
+    shown: int
+
+
+@dataclass(frozen=True)
 class RespondToActivity:
     """Record the member's answer to an activity card (withdrawing any reminder of an earlier answer)."""
 
@@ -63,6 +71,7 @@ class CancelActivitySession:
 ActivityEffect = (
     SaveActivityChoices
     | MarkAreaOffered
+    | CountSuggestions
     | RespondToActivity
     | SetActivityReminder
     | SaveActivity
@@ -72,6 +81,7 @@ ACTIVITY_EFFECTS = frozenset(
     {
         "SaveActivityChoices",
         "MarkAreaOffered",
+        "CountSuggestions",
         "RespondToActivity",
         "SetActivityReminder",
         "SaveActivity",

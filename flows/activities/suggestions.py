@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from flows.activities.areas import serves
 from flows.activities.cards import FLOW, upcoming_sessions, when_text
-from flows.activities.effects import MarkAreaOffered
+from flows.activities.effects import CountSuggestions, MarkAreaOffered
 from flows.activities.facts import GOING, NOT_FOR_ME, ActivityFacts, activity_key
 from flows.activities.model import Activity, Occurrence
 from flows.assessment import CheckInSummary
@@ -125,7 +125,8 @@ def after_checkin(summary: CheckInSummary, tier: RiskTier, facts: Facts) -> Outc
     return Outcome(
         replies=(
             reply(Text("activities.suggest.intro"), Text("activities.suggest.lines", {"lines": lines}), buttons=rows),
-        )
+        ),
+        effects=(CountSuggestions(organisation.id, len(found)),),  # a day's count for the funder report, no more
     )
 
 

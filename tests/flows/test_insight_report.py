@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -235,6 +236,13 @@ def test_figures_about_fewer_than_ten_members_are_hidden() -> None:
     assert values['"I\'m interested" answers'] == "hidden"  # 11 - 10: one member answered twice
     assert values['Members who said "I\'ll go" to an activity'] == "hidden"
     assert all(row.change == "hidden" for row in report.outcomes)
+
+
+def test_suggestions_and_headcounts_under_ten_are_hidden_like_every_other_count() -> None:
+    shown = {f.label: f.value for f in build_report("Hillside", SEP_OCT, replace(_counts(), suggested=10)).figures()}
+    hidden = {f.label: f.value for f in build_report("Hillside", SEP_OCT, replace(_counts(), attended=9)).figures()}
+    assert (shown["Activities suggested after check-ins"], shown["Activities attended"]) == ("10", "hidden")
+    assert (hidden["Activities suggested after check-ins"], hidden["Activities attended"]) == ("hidden", "hidden")
 
 
 def test_the_report_hides_a_figure_whose_difference_from_another_is_a_small_group() -> None:

@@ -18,15 +18,20 @@ Organisation under test (all times UTC; weeks are ISO weeks in Europe/London):
   answers do not depend on keeping check-ins).
 - L: no area, joined 18 Nov (after the report's period).
 - a coordinator of the organisation, who keeps check-ins and checks in (never counted).
+- Suggestions shown (daily tallies, UK days): 50 on 31 Aug and 100 on 1 Nov (outside), 7 on 1 Sep, 5 on 15 Oct and
+  3 on 31 Oct: 15 in September and October.
+- Headcounts: act-1 on 12 Sep 8 and on 10 Oct 6, act-2 on 31 Oct 4: 18; act-1 on 31 Aug 20 and on 1 Nov 30 (outside).
 
-The other organisation has 15 members with check-ins, scores and answers that must never show.
+The other organisation has 15 members with check-ins, scores, answers, a tally of 40 suggestions and a headcount of
+25 that must never show.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from models.activity_count_tables import ActivitySuggestionTally, SessionAttendance
 from models.member_activity_tables import ActivityPreference, ActivityResponse
 from models.tables import CheckIn, CheckInAnswer, ConsentRecord, InstrumentScore, Member, StaffRole
 from models.unit_of_work import UnitOfWork
@@ -115,6 +120,22 @@ class Seeder:
         )
         await self.uow.session.flush()
 
+    async def tally(self, organisation_id: int, day: date, suggested: int) -> None:
+        self.uow.session.add(ActivitySuggestionTally(organisation_id=organisation_id, day=day, suggested=suggested))
+        await self.uow.session.flush()
+
+    async def headcount(self, organisation_id: int, activity_id: str, day: date, count: int) -> None:
+        self.uow.session.add(
+            SessionAttendance(
+                organisation_id=organisation_id,
+                activity_id=activity_id,
+                session_day=day,
+                count=count,
+                recorded_at=at(11, 20),
+            )
+        )
+        await self.uow.session.flush()
+
 
 def ons4(life: float, worthwhile: float, happiness: float, anxiety: float) -> dict[str, float]:
     return {"life_satisfaction": life, "worthwhile": worthwhile, "happiness": happiness, "anxiety": anxiety}
@@ -182,3 +203,18 @@ async def seed_known_answers(uow: UnitOfWork, organisation_id: int, other_id: in
         await s.checkin(other, at(10, 5), mood=1, scores={"who5": 100, "ons4": ons4(10, 10, 10, 0), "swemwbs": 35.0})
         await s.answer(other, "other-act", "interested", at(10, 10))
         await s.answer(other, "other-act-2", "going", at(10, 10))
+
+    for day, suggested in ((date(2026, 8, 31), 50), (date(2026, 9, 1), 7), (date(2026, 10, 15), 5)):
+        await s.tally(organisation_id, day, suggested)
+    for day, suggested in ((date(2026, 10, 31), 3), (date(2026, 11, 1), 100)):
+        await s.tally(organisation_id, day, suggested)
+    await s.tally(other_id, date(2026, 10, 1), 40)
+    for activity_id, day, count in (
+        ("act-1", date(2026, 8, 31), 20),
+        ("act-1", date(2026, 9, 12), 8),
+        ("act-1", date(2026, 10, 10), 6),
+        ("act-2", date(2026, 10, 31), 4),
+        ("act-1", date(2026, 11, 1), 30),
+    ):
+        await s.headcount(organisation_id, activity_id, day, count)
+    await s.headcount(other_id, "other-act", date(2026, 10, 10), 25)

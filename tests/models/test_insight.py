@@ -55,6 +55,8 @@ async def test_the_report_gives_the_hand_computed_figures(database: Database) ->
         interested_answers=13,
         going_members=4,  # B0..B3
         going_answers=4,
+        suggested=15,  # 7 on 1 Sep, 5 on 15 Oct, 3 on 31 Oct; not 31 Aug nor 1 Nov
+        attended=18,  # act-1 8 on 12 Sep and 6 on 10 Oct, act-2 4 on 31 Oct; not 31 Aug nor 1 Nov
     )
     assert counts.changes["swemwbs"].members == 5  # A0, A1 and C: too few
     report = build_report("Hillside", PERIOD, counts)
@@ -80,8 +82,8 @@ async def test_the_report_gives_the_hand_computed_figures(database: Database) ->
     assert figures['"I\'m interested" answers'] == (H, "12")  # 13 - 12: one member answered twice
     assert figures['Members who said "I\'ll go" to an activity'] == (H, H)  # 4
     assert figures['"I\'ll go" answers'] == (H, H)
-    assert figures["Activities suggested after check-ins"][0] == "not recorded"
-    assert figures["Activities attended"][0] == "not recorded"
+    assert figures["Activities suggested after check-ins"] == ("15", "")
+    assert figures["Activities attended"] == ("18", "")
     csv_text = report_csv(report)
     assert "Check-ins completed,54,hidden" in csv_text
     assert len(csv_text.strip().splitlines()) == 5 + len(report.figures())
@@ -96,6 +98,7 @@ async def test_the_other_organisation_sees_only_its_own(database: Database) -> N
     assert counts.changes["who5"].members == 15
     assert (counts.changes["who5"].first_total, counts.changes["who5"].last_total) == (0, 1500)
     assert (counts.interested_members, counts.going_members) == (15, 15)
+    assert (counts.suggested, counts.attended) == (40, 25)
     assert by_area == {"EH6": 15}
 
 
@@ -183,3 +186,24 @@ async def test_averages_at_an_end_of_the_scale_are_hidden_in_the_insight_and_the
     assert (counts.changes["who5"].members, counts.changes["who5"].first_total) == (15, 0)
     report = build_report("Riverside", PERIOD, counts)
     assert all((row.members, row.first, row.last, row.change) == (H, H, H, H) for row in report.outcomes)
+
+
+async def test_suggestions_shown_add_up_per_day_and_a_headcount_entered_again_replaces_the_first(
+    database: Database,
+) -> None:
+    from models.activity_counts import ActivityCounts
+
+    hillside, riverside = await _seeded(database)
+    for shown in (2, 3):  # two check-ins' suggestions, in two transactions
+        async with database.units() as uow:
+            await ActivityCounts(uow.session).count_suggestions(hillside, date(2026, 9, 30), shown)
+            await uow.commit()
+    async with database.units() as uow:
+        await ActivityCounts(uow.session).record_headcount(hillside, "act-1", date(2026, 9, 29), 11, NOW)
+        await ActivityCounts(uow.session).record_headcount(hillside, "act-1", date(2026, 9, 29), 2, NOW)
+        await uow.commit()
+    async with database.units() as uow:
+        counts = await ReportQueries(uow.session).counts(hillside, PERIOD)
+        other = await ReportQueries(uow.session).counts(riverside, PERIOD)
+    assert (counts.suggested, counts.attended) == (15 + 5, 18 + 2)
+    assert (other.suggested, other.attended) == (40, 25)

@@ -338,3 +338,19 @@ CASES += [
          form={**WALK_FORM, "form_id": "{activity_id}"}, expect_status=409, owner_status=303,
          secrets=("{activity_name}",), seed=their_dashboard_activity, unchanged=activity_unchanged),
 ]  # fmt: skip
+
+
+async def no_headcount_for_b(site: DashboardSite, org: SeededOrg, ids: Ids) -> None:
+    from sqlalchemy import select
+
+    from models.activity_count_tables import SessionAttendance
+
+    async with site.units() as uow:
+        assert list(await uow.session.scalars(select(SessionAttendance))) == []
+
+
+CASES += [
+    Case("activity: how many came to their session", "POST",
+         "/dashboard/activities/{activity_key}/sessions/261117/headcount", form={"count": "12"}, owner_status=303,
+         seed=their_dashboard_activity, unchanged=no_headcount_for_b),
+]  # fmt: skip

@@ -276,3 +276,35 @@ async def test_volunteers_are_refused_and_nobody_without_a_session_gets_in(dashb
     async with site.units() as uow:
         listing = await uow.activities.get(WEEKLY.id)
     assert listing is not None and not listing.cancelled_dates
+
+
+async def test_a_coordinator_records_how_many_came_to_a_past_session_and_entering_again_replaces_it(
+    dashboard_site: DashboardSite,
+) -> None:
+    site = dashboard_site
+    await seed(site, WEEKLY)
+    client = await site.login(site.org_a.coordinator_id)
+    key = activity_key(WEEKLY.id)
+    detail = await client.get(f"/dashboard/activities/{key}")
+    path = f"/dashboard/activities/{key}/sessions/261117/headcount"  # Tuesday 17 November, last week
+    assert f'action="{path}"' in detail.text and "/sessions/261027/headcount" in detail.text  # four weeks back
+    assert "/sessions/261020/headcount" not in detail.text and "/sessions/261124/headcount" not in detail.text
+
+    for count in ("12", "15"):
+        answer = await client.post(path, {"count": count})
+        assert (answer.status, answer.location) == (303, f"/dashboard/activities/{key}")
+    for bad in ("-1", "10001", "many", ""):
+        assert (await client.post(path, {"count": bad})).status == 303
+    assert (await client.post(f"/dashboard/activities/{key}/sessions/261124/headcount", {"count": "3"})).status == 404
+    assert (await client.post(path, {"count": "9"}, csrf=None)).status == 403
+    async with site.units() as uow:
+        from models.activity_count_tables import SessionAttendance
+
+        rows = [(r.activity_id, r.session_day, r.count) for r in await uow.session.scalars(select(SessionAttendance))]
+    assert rows == [(WEEKLY.id, date(2026, 11, 17), 15)]
+    after = await client.get(f"/dashboard/activities/{key}")
+    assert 'id="count-261117" name="count" min="0" max="10000" step="1" inputmode="numeric" required value="15"' in (
+        after.text
+    )
+    volunteer = await site.login(site.org_a.volunteer_id)
+    assert (await volunteer.post(path, {"count": "99"})).status in (403, 404)

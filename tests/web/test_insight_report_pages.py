@@ -96,7 +96,8 @@ async def test_the_report_page_shows_the_known_figures(site: DashboardSite) -> N
     assert rows["WHO-5 wellbeing (0 to 100)"] == ["15 to 19", "37.6", "44.0", "+6.4"]
     assert rows["SWEMWBS wellbeing (metric score, 7 to 35)"] == ["hidden"] * 4
     assert rows["ONS4 anxiety yesterday (0 to 10, lower is better)"] == ["20 to 24", "4.6", "3.5", "-1.1"]
-    assert rows["Activities attended"] == ["not recorded", ""]
+    assert rows["Activities attended"] == ["18", ""]  # headcounts of sessions in September and October
+    assert rows["Activities suggested after check-ins"] == ["15", ""]  # daily tallies in the same months
     assert "Hillside Community Hub: September 2026 to October 2026" in page.text
     assert 'href="/dashboard/report.pdf?from=2026-09&amp;to=2026-10"' in page.text
     assert 'type="month" id="from" name="from" value="2026-09"' in page.text
@@ -129,6 +130,8 @@ async def test_the_report_downloads_as_pdf_and_csv_attachments(site: DashboardSi
     lines = list(csv.reader(io.StringIO(answer.text)))
     figures = {line[1]: line[2:4] for line in lines[5:]}
     assert figures["Check-ins completed"] == ["54", "hidden"]
+    assert figures["Activities suggested after check-ins"] == ["15", ""]
+    assert figures["Activities attended"] == ["18", ""]
     assert figures["WHO-5 wellbeing (0 to 100): average change"] == ["+6.4", "15 to 19"]
     assert all(len(line) == 5 for line in lines)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flows.activities.areas import display_area
 from flows.activities.cards import card_lines, cost_text, session_code, when_text, where_text
@@ -84,6 +85,39 @@ def coming_sessions(activity: Activity, now: datetime, catalogue: Catalogue) -> 
 def find_coming(activity: Activity, code: str, now: datetime) -> Occurrence | None:
     """One of the coming sessions by its code; None when it has passed, was cancelled, or never was."""
     return next((s for s in occurrences(activity, now, now + CANCEL_WINDOW) if session_code(s) == code), None)
+
+
+@dataclass(frozen=True)
+class PastSession:
+    """A session held in the last four weeks: when, its code in the headcount address, how many came (if counted)."""
+
+    when: str
+    code: str
+    count: int | None
+
+
+def held_sessions(activity: Activity, now: datetime) -> list[Occurrence]:
+    """The sessions that started in the last four weeks (cancelled ones were never held), latest first."""
+    return occurrences(activity, now - CANCEL_WINDOW, now)[::-1]
+
+
+def past_sessions(
+    activity: Activity, now: datetime, catalogue: Catalogue, counts: Mapping[date, int]
+) -> tuple[PastSession, ...]:
+    """The sessions a coordinator may give a headcount for, with the one already kept."""
+    return tuple(
+        PastSession(
+            catalogue.render(when_text(session, now, relative=False)),
+            session_code(session),
+            counts.get(session.starts_at.date()),
+        )
+        for session in held_sessions(activity, now)
+    )
+
+
+def find_held(activity: Activity, code: str, now: datetime) -> Occurrence | None:
+    """One of the sessions held in the last four weeks by its code; None otherwise."""
+    return next((s for s in held_sessions(activity, now) if session_code(s) == code), None)
 
 
 def cancelled_days(activity: Activity, now: datetime, catalogue: Catalogue) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 import pytest
 
-from flows.activities.effects import MarkAreaOffered
+from flows.activities.effects import CountSuggestions, MarkAreaOffered
 from flows.activities.facts import GOING, NOT_FOR_ME, ActivityFacts, MemberChoices, MemberResponse
 from flows.activities.suggestions import Moment, after_checkin, moment_of, suggest
 from flows.assessment import CheckInSummary
@@ -140,7 +140,11 @@ def test_a_low_check_in_ends_with_friendly_suggestions_after_the_warm_reply() ->
     assert d.loads[-1] == "member", "finishing a check-in loads the listings"
     assert d.loads[:-1] == [None, None], "starting a check-in and answering the mood do not"
     activity_effects = [e for e in d.outcomes[-1].effects if type(e).__module__ == "flows.activities.effects"]
-    assert activity_effects == [], "why something was suggested is never stored"
+    shown = sum(1 for label in d.last_buttons if label.startswith("More about"))
+    organisation = d.member.organisation
+    assert organisation is not None and shown >= 1
+    assert activity_effects == [CountSuggestions(organisation.id, shown)], "only a count: never what, to whom or why"
+    assert d.suggested == shown
     card, *_ = d.tap("More about Community Lunch")
     assert card.startswith("Community Lunch") and "I'll go" in d.last_buttons
 

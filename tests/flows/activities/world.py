@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 from flows.activities.effects import (
     CancelActivitySession,
+    CountSuggestions,
     MarkAreaOffered,
     RespondToActivity,
     SaveActivity,
@@ -150,6 +151,7 @@ class ActivityDialogue(Dialogue):
     reminders: list[SetActivityReminder] = field(default_factory=list)
     audits: list[Audit] = field(default_factory=list)
     loads: list[str | None] = field(default_factory=list)
+    suggested: int = 0
 
     def _facts(self, inbound: Inbound) -> Facts:
         facts = super()._facts(inbound)
@@ -170,6 +172,8 @@ class ActivityDialogue(Dialogue):
                 self.choices = replace(self.choices, area=area, interests=frozenset(interests))
             case MarkAreaOffered():
                 self.choices = replace(self.choices, offered=True)
+            case CountSuggestions(shown=shown):
+                self.suggested += shown
             case RespondToActivity(activity_id=activity_id, response=response, occurrence_at=at):
                 self.responses[activity_id] = MemberResponse(activity_id, response, at)
             case SetActivityReminder(activity_id=activity_id, send_at=send_at):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -32,8 +33,10 @@ from bot.web.dashboard.activity_view import (
     card_in_words,
     coming_sessions,
     find_coming,
+    find_held,
     interest_labels,
     list_row,
+    past_sessions,
     who_sees,
 )
 from bot.web.dashboard.auth import DashboardUser, coordinator_only, user_of
@@ -42,9 +45,10 @@ from bot.web.dashboard.render import flash, render, see_other
 from bot.web.dashboard.writing import signpost_for, still_coordinator
 from flows.activities.cards import when_text
 from flows.activities.facts import activity_key
-from flows.activities.manage_lists import cancel_effect
+from flows.activities.manage_lists import CANCEL_WINDOW, cancel_effect
 from flows.activities.model import Activity
 from flows.activities.occurrences import next_occurrence
+from models.activity_counts import ActivityCounts
 from models.unit_of_work import UnitOfWork
 
 log = logging.getLogger("cairn")
@@ -53,6 +57,7 @@ routes = web.RouteTableDef()
 BASE = "/dashboard/activities"
 KEY = r"{key:[0-9a-f]{10}}"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MOST_PEOPLE = 10_000
 UPLOAD_TYPES = ".json,.csv,application/json,text/csv"
 
 
@@ -97,9 +102,12 @@ async def add_activity(request: web.Request) -> web.StreamResponse:
 async def activity(request: web.Request) -> web.Response:
     """One listing: the card members see, the coming sessions to cancel, the ones already cancelled."""
     deps, user = deps_of(request), user_of(request)
+    now, catalogue = deps.clock(), deps.catalogue
     async with deps.units() as uow:
         found = await _ours(uow, user, request.match_info["key"])
-    now, catalogue = deps.clock(), deps.catalogue
+        counts = await ActivityCounts(uow.session).headcounts(
+            user.organisation_id, found.id, (now - CANCEL_WINDOW).date() - timedelta(days=1)
+        )
     labels = interest_labels(catalogue)
     signpost = None
     if "saved" in request.query:
@@ -113,6 +121,7 @@ async def activity(request: web.Request) -> web.Response:
         "interests": [labels.get(term, term) for term in found.interests],
         "sessions": coming_sessions(found, now, catalogue),
         "cancelled": cancelled_days(found, now, catalogue),
+        "held": past_sessions(found, now, catalogue, counts),
         "signpost": signpost,
     }
     return render(request, "activity.html", context)
@@ -227,6 +236,33 @@ async def cancel_session(request: web.Request) -> web.StreamResponse:
         await uow.commit()
     when = deps.catalogue.render(when_text(session, now, relative=False))
     flash(request, f"Cancelled: {found.name}, {when}. Members who said they'd go will get a message.")
+    return see_other(f"{BASE}/{key}")
+
+
+@routes.post(BASE + "/" + KEY + "/sessions/{code:[0-9]{6}}/headcount")
+@coordinator_only
+async def record_headcount(request: web.Request) -> web.StreamResponse:
+    """Keep how many came to a session held in the last four weeks (entering it again replaces it)."""
+    deps, user = deps_of(request), user_of(request)
+    now, key = deps.clock(), request.match_info["key"]
+    raw = str((await request.post()).get("count", "")).strip().replace(",", "")
+    async with deps.units() as uow:
+        found = await _ours(uow, user, key)
+        session = find_held(found, request.match_info["code"], now)
+        if session is None:
+            raise web.HTTPNotFound()
+        if not raw.isdigit() or int(raw) > MOST_PEOPLE:
+            flash(request, f"Please give how many came as a whole number from 0 to {MOST_PEOPLE:,}.")
+            return see_other(f"{BASE}/{key}")
+        if not await still_coordinator(uow, user):
+            raise web.HTTPForbidden(reason="This page is for coordinators.")
+        day = session.starts_at.date()
+        await ActivityCounts(uow.session).record_headcount(user.organisation_id, found.id, day, int(raw), now)
+        await uow.audit.record("activity_headcount", "activity", None, now, user.member_id, user.organisation_id)
+        await uow.commit()
+    log.info("activity_headcount_recorded")
+    when = deps.catalogue.render(when_text(session, now, relative=False))
+    flash(request, f"Saved: {int(raw):,} came to {found.name}, {when}.")
     return see_other(f"{BASE}/{key}")
 
 
