@@ -27,7 +27,7 @@ prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # 
 
 UPDATE_KINDS = ("message", "callback", "command", "other")
 DELIVERY_JOBS = ("prompts", "outbox", "broadcasts")
-DELIVERY_RESULTS = ("sent", "retry", "failed")
+DELIVERY_RESULTS = ("sent", "retry", "failed", "uncertain")  # uncertain: in doubt, never resent
 WEBHOOK_RESULTS = ("accepted", "duplicate", "refused", "invalid")
 TICKING_JOBS = ("safeguarding", "prompts", "broadcasts", "retention", "inbox", "polling")
 INBOX_PROBLEMS = ("unreadable", "given_up")

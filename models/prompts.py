@@ -2,6 +2,10 @@
 
 Several instances can run these side by side on PostgreSQL: claims use FOR UPDATE SKIP LOCKED, and a
 delivery is unique per (member, due time), so a due time can never produce two prompts.
+
+A prompt is sent at most once (hazard H14): just before its request it is marked "sending" in its own short
+transaction. One still "sending" after its lease ran out (its process died mid-request) becomes "uncertain" and
+is never sent again; a definite "not sent" answer (429, 5xx, no connection) puts it back to "pending".
 """
 
 from __future__ import annotations
@@ -96,19 +100,39 @@ class PromptRepository:
         await self._session.flush()
         return leased
 
-    async def mark_sent(self, prompt: LeasedPrompt, now: datetime) -> bool:
-        """Record that Telegram accepted the prompt; False when the lease had already passed to someone else."""
+    async def mark_sending(self, prompt: LeasedPrompt) -> bool:
+        """Note that the request is about to go; False when the lease passed on or the prompt was cancelled."""
+        result = await self._session.execute(
+            update(PromptDelivery).where(_on_lease(prompt), PromptDelivery.status == "pending").values(status="sending")
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def expire_sending(self, now: datetime) -> int:
+        """Count prompts still "sending" after their lease (the sender died mid-request) as uncertain: never resent."""
         result = await self._session.execute(
             update(PromptDelivery)
-            .where(_on_lease(prompt), PromptDelivery.status == "pending")
+            .where(PromptDelivery.status == "sending", PromptDelivery.next_attempt_at <= now)
+            .values(status="uncertain")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def mark_sent(self, prompt: LeasedPrompt, now: datetime) -> bool:
+        """Record that Telegram accepted the prompt (it wins over an expired lease); False when the lease passed on."""
+        result = await self._session.execute(
+            update(PromptDelivery)
+            .where(_on_lease(prompt), PromptDelivery.status.in_(("pending", "sending", "uncertain")))
             .values(status="sent", sent_at=now)
         )
         return bool(getattr(result, "rowcount", 0))
 
     async def retry_at(self, prompt: LeasedPrompt, when: datetime, give_up: bool = False) -> None:
-        """Try again later, or give up (the member blocked the bot); only while the lease is still ours."""
-        values = {"status": "failed"} if give_up else {"next_attempt_at": when}
-        await self._session.execute(update(PromptDelivery).where(_on_lease(prompt)).values(**values))
+        """Try again later (clearing a "sending" mark), or give up; only while the lease is still ours."""
+        values = {"status": "failed"} if give_up else {"status": "pending", "next_attempt_at": when}
+        await self._session.execute(
+            update(PromptDelivery)
+            .where(_on_lease(prompt), PromptDelivery.status.in_(("pending", "sending", "uncertain")))
+            .values(**values)
+        )
 
     async def cancel_pending(self, member_id: int) -> None:
         """Cancel prompts not yet sent (withdrawal, /pause, /stop)."""

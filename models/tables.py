@@ -133,6 +133,7 @@ class PromptDelivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     due_at: Mapped[datetime]
+    # pending, sending (request about to go), sent, uncertain (sender died mid-request: never resent), failed, cancelled
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]

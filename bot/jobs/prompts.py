@@ -1,4 +1,9 @@
-"""The check-in prompt job: claim due plans, then send the owed prompts within Telegram's limits."""
+"""The check-in prompt job: claim due plans, then send the owed prompts within Telegram's limits.
+
+At most once (hazard H14): each prompt is marked "sending" (committed) just before its request, and one left
+"sending" by a process that died is counted in doubt and never sent again, so a crash can cost a member one
+prompt but never sends one twice. Its plan has already moved on to the next due time when it was claimed.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ log = logging.getLogger("cairn.jobs.prompts")
 NETWORK_RETRY = timedelta(seconds=30)
 LEASE_MARGIN = timedelta(seconds=15)  # a prompt still waiting this close to its lease's end is handed back, not sent
 GIVE_UP = frozenset({"blocked", "failed"})  # "retry", "released" and "expired" go back to pending
+SKIPPED = "skipped"  # cancelled (or leased by another instance) between the lease and the send: nothing to write
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class PromptTick:
     sent: int
     retried: int
     failed: int
+    in_doubt: int = 0  # left "sending" by a process that died mid-request: counted, never sent again
 
 
 class PromptJob:
@@ -64,6 +71,12 @@ class PromptJob:
     async def tick(self, bot: Bot) -> PromptTick:
         """Claim everything due now, then send what is owed until nothing is left to lease."""
         now = self._clock()
+        async with self._units() as uow:
+            in_doubt = await uow.prompts.expire_sending(now)
+            await uow.commit()
+        if in_doubt:
+            log.warning("prompts_in_doubt count=%d", in_doubt)  # not resent: the member may have had them
+            METRICS.delivered("prompts", "uncertain", in_doubt)
         claimed = 0
         while not self._stopping():
             async with self._units() as uow:
@@ -79,14 +92,14 @@ class PromptJob:
             ahead=self._batch // 2,
             concurrency=self._concurrency,
         )
-        statuses = [status for status, _ in results]
+        statuses = [status for status, _ in results if status != SKIPPED]
         failed = sum(status in GIVE_UP for status in statuses)
         totals = (statuses.count("sent"), len(statuses) - statuses.count("sent") - failed, failed)
         for result, count in zip(("sent", "retry", "failed"), totals, strict=True):
             METRICS.delivered("prompts", result, count)
         if claimed or any(totals):
             log.info("prompts_tick claimed=%d sent=%d retried=%d failed=%d", claimed, *totals)
-        return PromptTick(claimed, *totals)
+        return PromptTick(claimed, *totals, in_doubt)
 
     async def _lease(self) -> list[LeasedPrompt]:
         if self._stopping():
@@ -99,6 +112,8 @@ class PromptJob:
     async def _mark(self, done: list[tuple[LeasedPrompt, tuple[str, datetime | None]]]) -> None:
         async with self._units() as uow:
             for prompt, (status, retry_at) in done:
+                if status == SKIPPED:
+                    continue
                 if status == "sent":
                     if not await uow.prompts.mark_sent(prompt, self._clock()):
                         log.warning("prompt_lease_lost")  # sent after the lease ran out: should not happen
@@ -120,6 +135,11 @@ class PromptJob:
             return "released", self._clock()
         if self._clock() >= prompt.leased_until - LEASE_MARGIN:  # waited too long: another instance may have it
             return "expired", self._clock()
+        async with self._units() as uow:  # committed before the request: a crash from here on never resends it
+            marked = await uow.prompts.mark_sending(prompt)
+            await uow.commit()
+        if not marked:
+            return SKIPPED, None
         try:
             await bot.send_message(prompt.chat_id, self._text, reply_markup=self._markup)
         except RetryAfter as error:
@@ -131,7 +151,7 @@ class PromptJob:
         except BadRequest as error:
             log.warning("prompt_refused reason=%s", error.message.split(":", 1)[0][:60])
             return "failed", None
-        except NetworkError as error:
+        except NetworkError as error:  # retried as before, a timeout too: H14's residual duplicate
             log.warning("prompt_network_error error=%s", type(error).__name__)
             return "retry", self._clock() + NETWORK_RETRY
         return "sent", None

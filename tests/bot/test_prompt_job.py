@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from telegram import Bot
 
 from bot.jobs.prompts import PromptJob
+from bot.metrics import METRICS
 from bot.runtime import build_bot
 from bot.sandbox import Sandbox, start_sandbox
 from bot.sandbox.server import RunningSandbox
@@ -18,7 +22,7 @@ from flows.schedule import CheckInPlan, next_due
 from flows.texts import load_catalogue
 from models.database import create_engine, session_factory
 from models.tables import PromptDelivery
-from models.unit_of_work import UnitOfWorkFactory
+from models.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.conftest import Database
 from tests.e2e.harness import CANARY_TOKEN, e2e_settings
 
@@ -42,7 +46,7 @@ class World:
     sandbox: Sandbox
     server: RunningSandbox
     clock: Clock
-    bot: object
+    bot: Bot
 
     def job(self, units: UnitOfWorkFactory | None = None) -> PromptJob:
         return PromptJob(units or self.database.units, CATALOGUE, self.clock, batch=200)
@@ -259,3 +263,125 @@ async def test_prompts_leased_when_the_bot_starts_stopping_go_back_to_pending_no
     assert sorted(statuses) == ["pending"] * 3
     resumed = await world.job().tick(world.bot)
     assert resumed.sent == 3
+
+
+def in_doubt_counted() -> float:
+    return METRICS.registry.get_sample_value("cairn_deliveries_total", {"job": "prompts", "result": "uncertain"}) or 0.0
+
+
+async def delivery_rows(world: World) -> list[tuple[str, int]]:
+    async with world.database.units() as uow:
+        rows = (await uow.session.execute(select(PromptDelivery.status, PromptDelivery.attempts))).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def test_a_prompt_left_sending_by_a_dead_process_is_not_sent_again_and_the_plan_moves_on(world: World) -> None:
+    (member,) = await world.add_members(1)
+    world.clock.now = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+    async with world.database.units() as uow:  # a process leases the prompt and marks it sending ...
+        await uow.prompts.claim_due(world.clock.now, 10, next_due)
+        (leased,) = await uow.prompts.lease(world.clock.now, 10)
+        await uow.commit()
+    async with world.database.units() as uow:
+        assert await uow.prompts.mark_sending(leased)
+        await uow.commit()
+    await world.bot.send_message(leased.chat_id, "Hi, time for your check-in")  # ... Telegram takes it, then: killed
+    counted_before = in_doubt_counted()
+    job = world.job()
+    still_leased = await job.tick(world.bot)
+    assert (still_leased.sent, still_leased.in_doubt) == (0, 0) and await delivery_rows(world) == [("sending", 1)]
+
+    world.clock.now += timedelta(minutes=3)  # the dead process's lease has run out
+    after = await job.tick(world.bot)
+    assert (after.claimed, after.sent, after.retried, after.in_doubt) == (0, 0, 0, 1)
+    assert world.prompts_to(member) == 1, "the prompt in doubt is not sent a second time"
+    assert await delivery_rows(world) == [("uncertain", 1)]
+    assert in_doubt_counted() == counted_before + 1
+    world.clock.now += timedelta(minutes=30)
+    assert (await job.tick(world.bot)).in_doubt == 0, "counted once"
+    async with world.database.units() as uow:
+        member_row = await uow.members.by_telegram_user(member)
+        assert member_row is not None
+        plan = await uow.plans.get(member_row.id)
+    assert plan is not None and plan.next_due_at == datetime(2026, 1, 16, 10, 0, tzinfo=UTC), "moved on"
+
+    world.clock.now = datetime(2026, 1, 16, 10, 0, tzinfo=UTC)
+    next_day = await job.tick(world.bot)
+    assert (next_day.claimed, next_day.sent) == (1, 1) and world.prompts_to(member) == 2
+
+
+@pytest.mark.parametrize("fault", ["429", "502"])
+async def test_a_definite_not_sent_answer_clears_the_sending_mark_and_the_prompt_is_sent_later(
+    world: World, fault: str
+) -> None:
+    (member,) = await world.add_members(1)
+    world.sandbox.faults.add(kind=fault, count=1, methods={"sendMessage"}, retry_after=1)
+    world.clock.now = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+    job = world.job()
+    first = await job.tick(world.bot)
+    assert (first.sent, first.retried, first.in_doubt) == (0, 1, 0) and world.prompts_to(member) == 0
+    assert await delivery_rows(world) == [("pending", 1)], "the mark is cleared: the prompt waits for its retry"
+    world.clock.now += timedelta(minutes=3)  # long past the lease: still nothing in doubt
+    second = await job.tick(world.bot)
+    assert (second.sent, second.in_doubt) == (1, 0) and world.prompts_to(member) == 1
+    assert await delivery_rows(world) == [("sent", 2)]
+
+
+class WatchingBot:
+    """The real bot, but each prompt's delivery row is read just before its request goes to Telegram."""
+
+    def __init__(self, bot: Bot, database: Database) -> None:
+        self.bot, self.database, self.seen = bot, database, list[str]()
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> object:
+        async with self.database.units() as uow:  # another session: only what was committed
+            self.seen += (await uow.session.scalars(select(PromptDelivery.status))).all()
+        return await self.bot.send_message(chat_id, text, **kwargs)
+
+
+async def test_a_prompt_is_marked_sending_before_its_request_then_sent_once(world: World) -> None:
+    (member,) = await world.add_members(1)
+    watching = WatchingBot(world.bot, world.database)
+    world.clock.now = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+    job = world.job()
+    tick = await job.tick(watching)  # type: ignore[arg-type]
+    assert (tick.claimed, tick.sent, tick.retried, tick.failed, tick.in_doubt) == (1, 1, 0, 0, 0)
+    assert watching.seen == ["sending"], "the mark is committed before the request"
+    async with world.database.units() as uow:
+        (sent_at,) = (await uow.session.scalars(select(PromptDelivery.sent_at))).all()
+    assert await delivery_rows(world) == [("sent", 1)] and sent_at is not None
+    assert sent_at.replace(tzinfo=UTC) == world.clock.now
+    world.clock.now += timedelta(minutes=5)
+    later = await job.tick(watching)  # type: ignore[arg-type]
+    assert (later.sent, later.in_doubt) == (0, 0) and world.prompts_to(member) == 1 and watching.seen == ["sending"]
+
+
+class PausingUnits:
+    """Storage through which the member pauses as soon as their prompt is leased, before it is marked sending."""
+
+    def __init__(self, units: UnitOfWorkFactory) -> None:
+        self.units, self.paused = units, False
+
+    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return self._open()
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[UnitOfWork]:
+        if not self.paused:
+            async with self.units() as uow:
+                leased = (await uow.session.scalars(select(PromptDelivery).where(PromptDelivery.attempts > 0))).all()
+                for row in leased:
+                    await uow.prompts.cancel_pending(row.member_id)  # what /pause does
+                    self.paused = True
+                await uow.commit()
+        async with self.units() as uow:
+            yield uow
+
+
+async def test_a_prompt_cancelled_between_its_lease_and_its_send_is_not_sent(world: World) -> None:
+    (member,) = await world.add_members(1)
+    pausing = PausingUnits(world.database.units)
+    world.clock.now = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+    tick = await world.job(pausing).tick(world.bot)  # type: ignore[arg-type]
+    assert pausing.paused and (tick.claimed, tick.sent, tick.retried, tick.failed) == (1, 0, 0, 0)
+    assert world.prompts_to(member) == 0 and await delivery_rows(world) == [("cancelled", 1)]

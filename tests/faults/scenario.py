@@ -176,7 +176,7 @@ async def expire_dead_leases(community: Community, alive_since: datetime) -> int
                 result = await uow.session.execute(
                     update(table)
                     .where(
-                        table.status == "pending",
+                        table.status.in_(("pending", "sending")),  # a prompt left "sending" becomes uncertain
                         table.next_attempt_at > now,
                         table.next_attempt_at < alive_since + lease,
                     )
@@ -190,7 +190,7 @@ async def expire_dead_leases(community: Community, alive_since: datetime) -> int
 
 
 async def wait_until_sent(community: Community, timeout: float = 60.0) -> None:
-    """Wait until the outbox and the prompt deliveries hold nothing pending."""
+    """Wait until the outbox and the prompt deliveries hold nothing pending (nor a prompt marked sending)."""
     engine, units = community.units()
     deadline = time.monotonic() + timeout
     try:
@@ -200,7 +200,9 @@ async def wait_until_sent(community: Community, timeout: float = 60.0) -> None:
                     await uow.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending"))
                 ).all()
                 prompts = (
-                    await uow.session.scalars(select(PromptDelivery.id).where(PromptDelivery.status == "pending"))
+                    await uow.session.scalars(
+                        select(PromptDelivery.id).where(PromptDelivery.status.in_(("pending", "sending")))
+                    )
                 ).all()
             if not outbox and not prompts:
                 return
@@ -238,7 +240,9 @@ class Audit:
     duplicated_prompts: int = 0
     duplicated_alerts: int = 0
     prompts_delivered: int = 0
-    prompts_lost: int = 0
+    prompts_lost: int = 0  # a member never prompted, with no prompt in doubt either
+    prompts_in_doubt: int = 0  # prompts left "sending" by a killed process (never resent) ...
+    prompts_in_doubt_unsent: int = 0  # ... of which the member never got (the kill fell before the request)
     alerts: int = 0
     alert_deliveries: int = 0
     completed: int = 0
@@ -254,7 +258,8 @@ class Audit:
             f"left with Telegram {self.left_with_telegram}, left in the inbox {self.left_in_inbox}; "
             f"replies lost after commit {self.replies_lost_after_commit} (crisis replies "
             f"{self.crisis_replies_lost_after_commit}); lost: acknowledged answers {len(self.lost_answers)}, "
-            f"alerts {len(self.lost_alerts)}, prompts {self.prompts_lost}; duplicated: replies "
+            f"alerts {len(self.lost_alerts)}, prompts {self.prompts_lost}; prompts in doubt {self.prompts_in_doubt} "
+            f"(never sent {self.prompts_in_doubt_unsent}); duplicated: replies "
             f"{self.duplicated_replies} (copies re-sent after a crash {self.resent_replies}, steps answered twice "
             f"{self.answered_twice}), prompts {self.duplicated_prompts}, alerts {self.duplicated_alerts}; "
             f"delivered: alerts {self.alert_deliveries} to volunteers for {self.alerts} alert rows, "
@@ -309,6 +314,13 @@ async def audit(community: Community, prompts_due: bool) -> Audit:
                 await uow.session.scalars(select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id.in_(ids)))
             )
             stored = set((await uow.session.scalars(select(InboxUpdate.update_id))).all())
+            in_doubt = Counter(
+                await uow.session.scalars(
+                    select(Member.telegram_user_id)
+                    .join(PromptDelivery, PromptDelivery.member_id == Member.id)
+                    .where(PromptDelivery.status == "uncertain")
+                )
+            )
     finally:
         await engine.dispose()
     pending = {update["update_id"] for update in community.sandbox.pending_updates()}
@@ -355,7 +367,9 @@ async def audit(community: Community, prompts_due: bool) -> Audit:
         if prompts_due:
             prompts = member.prompts()
             figures.prompts_delivered += prompts
-            figures.prompts_lost += prompts == 0
+            figures.prompts_in_doubt += in_doubt[member.chat_id]
+            figures.prompts_in_doubt_unsent += prompts == 0 and in_doubt[member.chat_id] > 0
+            figures.prompts_lost += prompts == 0 and not in_doubt[member.chat_id]
             figures.duplicated_prompts += max(0, prompts - 1)
     figures.alerts = len([a for a, chat in alerts.items() if chat in by_chat])
     for alert_id in alerts:

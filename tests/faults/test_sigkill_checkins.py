@@ -44,7 +44,10 @@ from tests.faults.scenario import (
 SEED = 20261128
 KILLS = 50
 MEMBERS = 100
-MAX_PROMPTS_IN_DOUBT = 10  # prompts answered by Telegram but not yet marked sent when the kills land
+# A prompt is marked "sending" just before its request and never sent again after a crash (hazard H14), so a kill
+# that lands between that mark's commit and the request going out costs its member that prompt. The window is only
+# that gap (no I/O of ours in between), so at most a handful across 50 kills.
+MAX_PROMPTS_IN_DOUBT_NEVER_SENT = 3
 DURING_START_UP = 10  # kills before the new process has polled even once
 RUNNING_AFTER_POLL = (0.02, 0.8)  # seconds a process handles updates before it is killed
 
@@ -166,10 +169,11 @@ async def test_sigkill_at_fifty_random_moments_loses_no_update(backend: str, tmp
         assert figures.lost_answers == [], "\n".join(figures.lost_answers[:10] + figures.examples[:3])
         assert figures.answered_twice == 0, "\n".join(figures.examples[:3])  # re-sent copies are counted, not 0:
         # a safety reply is kept with its update until the update is finished, so a kill after it went out resends it
-        # an alert sent just before a kill is sent again (hazard H2), and so is a prompt Telegram accepted but
-        # whose result was not yet recorded (hazard H14, open): bounded by what is in flight, never systematic
-        assert figures.duplicated_prompts <= MAX_PROMPTS_IN_DOUBT
+        # an alert sent just before a kill is sent again (hazard H2); a prompt never is (hazard H14): one left
+        # "sending" by a killed process is counted in doubt and not resent
+        assert figures.duplicated_prompts == 0
         assert figures.prompts_lost == 0
+        assert figures.prompts_in_doubt_unsent <= MAX_PROMPTS_IN_DOUBT_NEVER_SENT
         # the members really checked in; an ordinary reply lost between commit and send leaves its member waiting
         # (counted above as replies lost after commit, hazard H13's residual risk), so not every check-in ends
         assert figures.completed >= MEMBERS // 2
