@@ -9,6 +9,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from models.sqlite_driver import fused_creator
+
 
 def is_sqlite(url: str) -> bool:
     """Say whether a database URL is SQLite."""
@@ -16,8 +18,11 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """Create an engine; SQLite gets foreign keys, secure deletion and a busy timeout on every connection."""
+    """Create an engine; SQLite gets foreign keys, secure deletion, a busy timeout and write-ahead logging on every
+    connection, through aiosqlite with one trip to its thread per statement (models/sqlite_driver.py).
+    """
     if is_sqlite(url):
+        options.setdefault("async_creator", fused_creator(make_url(url)))
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
@@ -31,6 +36,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> No
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
