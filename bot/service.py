@@ -36,7 +36,7 @@ from flows.snapshot import (
 )
 from flows.texts import Catalogue
 from models.alerts import AlertRow
-from models.repositories import MemberRow, OrganisationRow
+from models.repositories import MemberContext, OrganisationRow
 from models.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("cairn.service")
@@ -108,15 +108,17 @@ class MemberService:
                     return Delivery(Outcome(), messages=kept, resent=True)
                 log.info("duplicate_update_ignored")
                 return None
-            member = await uow.members.by_telegram_user(sender.telegram_user_id)
-            snapshot = await self._snapshot(uow, member, now)
+            context = await uow.members.context_by_telegram_user(sender.telegram_user_id)
+            member = context.member if context else None
+            snapshot = await self._snapshot(uow, context, now)
             start = await self._start_target(uow, inbound) if isinstance(inbound, Command) else None
             facts = Facts(snapshot, self._catalogue, self._crisis, now, start, self._instruments, language)
             if member is not None:
                 facts = await self._staff_facts(uow, facts, member.id, inbound)
                 facts = await self._activity_facts.add(uow, facts, member.id, inbound)
                 facts = await self._broadcast_facts.add(uow, facts, inbound)
-                await uow.broadcast_deliveries.mark_reachable(member.id)  # they wrote: Telegram delivers again
+                if context is not None and context.unreachable:  # they wrote: Telegram delivers to them again
+                    await uow.broadcast_deliveries.mark_reachable(member.id)
             outcome = router.handle(inbound, facts, method=method)
             telegram = (sender.telegram_user_id, sender.chat_id, sender.update_id, sender.first_name)
             delivery = await self._effects.apply(uow, outcome, member, facts, telegram)
@@ -136,10 +138,10 @@ class MemberService:
             await uow.inbox.forget_reply(sender.update_id)  # the outbox sends them now, not a restart
             await uow.commit()
 
-    async def _snapshot(self, uow: UnitOfWork, member: MemberRow | None, now: datetime) -> MemberSnapshot:
-        if member is None:
+    async def _snapshot(self, uow: UnitOfWork, context: MemberContext | None, now: datetime) -> MemberSnapshot:
+        if context is None:
             return MemberSnapshot(registered=False)
-        organisation = await uow.organisations.by_id(member.organisation_id)
+        member, organisation = context.member, context.organisation
         history = await uow.consents.history(member.id)
         consent = ConsentState.from_events(
             ConsentEvent(

@@ -22,6 +22,7 @@ from models.tables import (
     ProcessedUpdate,
     StaffInvite,
     StaffRole,
+    UnreachableMember,
 )
 
 
@@ -44,6 +45,15 @@ class MemberRow:
     organisation_id: int
     status: str
     language: str
+
+
+@dataclass(frozen=True)
+class MemberContext:
+    """A member with what every update needs about them, read in one query."""
+
+    member: MemberRow
+    organisation: OrganisationRow | None
+    unreachable: bool  # Telegram refused to deliver to them; writing to the bot clears it
 
 
 @dataclass(frozen=True)
@@ -131,6 +141,31 @@ class MemberRepository:
         row = await self._session.scalar(select(Member).where(Member.telegram_user_id == telegram_user_id))
         return _member(row) if row else None
 
+    async def context_by_telegram_user(self, telegram_user_id: int) -> MemberContext | None:
+        """Find a member by their Telegram user id, with their organisation and whether they are unreachable."""
+        statement = (
+            select(
+                Member.id,
+                Member.telegram_user_id,
+                Member.chat_id,
+                Member.organisation_id,
+                Member.status,
+                Member.language,
+                Organisation.slug,
+                Organisation.name,
+                UnreachableMember.member_id.is_not(None),
+            )
+            .outerjoin(Organisation, Organisation.id == Member.organisation_id)
+            .outerjoin(UnreachableMember, UnreachableMember.member_id == Member.id)
+            .where(Member.telegram_user_id == telegram_user_id)
+        )
+        row = (await self._session.execute(statement)).first()
+        if row is None:
+            return None
+        member = MemberRow(*row[:6])
+        organisation = OrganisationRow(member.organisation_id, row[6], row[7]) if row[6] is not None else None
+        return MemberContext(member, organisation, bool(row[8]))
+
     async def add(self, telegram_user_id: int, chat_id: int, organisation_id: int, now: datetime) -> MemberRow:
         """Register a member."""
         row = Member(
@@ -177,10 +212,12 @@ class ConsentRepository:
 
     async def history(self, member_id: int) -> list[ConsentRow]:
         """Return a member's records, oldest first."""
-        rows = await self._session.scalars(
-            select(ConsentRecord).where(ConsentRecord.member_id == member_id).order_by(ConsentRecord.id)
+        rows = await self._session.execute(
+            select(ConsentRecord.scope, ConsentRecord.action, ConsentRecord.share_level, ConsentRecord.recorded_at)
+            .where(ConsentRecord.member_id == member_id)
+            .order_by(ConsentRecord.id)
         )
-        return [ConsentRow(row.scope, row.action, row.share_level, row.recorded_at) for row in rows]
+        return [ConsentRow(*row) for row in rows]
 
 
 class ConversationRepository:
