@@ -1,0 +1,116 @@
+"""models/sqlite_driver.py: aiosqlite with one trip to its thread per statement, through SQLAlchemy as Cairn uses it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Integer, String, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from models.database import create_engine, session_factory
+from models.sqlite_driver import FusedConnection
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Thing(_Base):
+    __tablename__ = "things"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(20), unique=True)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/driver.db")
+    async with engine.begin() as connection:
+        await connection.run_sync(_Base.metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every call that goes to a connection's thread, by name."""
+    seen: list[str] = []
+    original = FusedConnection._execute
+
+    async def counted(self: FusedConnection, function: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(getattr(function, "__name__", type(function).__name__))
+        return await original(self, function, *args, **kwargs)
+
+    monkeypatch.setattr(FusedConnection, "_execute", counted)
+    return seen
+
+
+async def test_rows_counts_and_ids_come_back(engine: AsyncEngine) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        session.add_all([Thing(name="walk"), Thing(name="meal"), Thing(name="talk")])
+        await session.flush()
+        ids = sorted(thing.id for thing in (await session.scalars(select(Thing))).all())
+        assert ids == [1, 2, 3]
+        changed = await session.execute(update(Thing).where(Thing.id > 1).values(name=Thing.name + "!"))
+        assert changed.rowcount == 2  # type: ignore[attr-defined]
+        inserted = await session.execute(insert(Thing).values(name="garden").returning(Thing.id))
+        assert inserted.scalar_one() == 4
+        await session.commit()
+    async with sessions() as session:
+        names = (await session.scalars(select(Thing.name).order_by(Thing.id))).all()
+        assert names == ["walk", "meal!", "talk!", "garden"]
+
+
+async def test_streamed_results_arrive_in_order(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(insert(Thing), [{"name": f"n{index}"} for index in range(250)])  # executemany
+    async with engine.connect() as connection:
+        result = await connection.stream(select(Thing.id).order_by(Thing.id))
+        seen = [row[0] async for row in result]
+    assert seen == list(range(1, 251))
+
+
+async def test_rollback_discards_and_errors_leave_the_connection_usable(engine: AsyncEngine) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        session.add(Thing(name="kept"))
+        await session.commit()
+    async with sessions() as session:
+        session.add(Thing(name="dropped"))
+        await session.flush()
+        await session.rollback()
+    async with sessions() as session:
+        session.add(Thing(name="kept"))  # unique name: the database refuses it
+        with pytest.raises(IntegrityError):
+            await session.flush()
+        await session.rollback()
+        session.add(Thing(name="after"))
+        await session.commit()
+    async with sessions() as session:
+        assert (await session.scalars(select(Thing.name).order_by(Thing.id))).all() == ["kept", "after"]
+
+
+async def test_one_trip_per_statement_and_none_to_end_a_read(engine: AsyncEngine, trips: list[str]) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        await session.execute(select(Thing))
+        await session.execute(select(Thing.id))
+    assert trips == ["_execute", "_execute"]  # no cursor, fetch, close, commit or rollback trips
+    trips.clear()
+    async with sessions() as session:
+        session.add(Thing(name="one"))
+        await session.commit()
+    assert trips == ["_execute", "commit"]
+
+
+async def test_write_ahead_logging_is_on(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
+        assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+        assert (await connection.execute(text("PRAGMA secure_delete"))).scalar_one() == 1
