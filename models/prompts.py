@@ -108,10 +108,23 @@ class PromptRepository:
         return bool(getattr(result, "rowcount", 0))
 
     async def expire_sending(self, now: datetime) -> int:
-        """Count prompts still "sending" after their lease (the sender died mid-request) as uncertain: never resent."""
+        """Count prompts still "sending" after their lease (the sender died mid-request) as uncertain: never resent.
+
+        Rows another instance holds are skipped (a later tick takes them), so two instances never deadlock here.
+        """
+        stale = (
+            await self._session.scalars(
+                select(PromptDelivery.id)
+                .where(PromptDelivery.status == "sending", PromptDelivery.next_attempt_at <= now)
+                .order_by(PromptDelivery.id)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        if not stale:
+            return 0
         result = await self._session.execute(
             update(PromptDelivery)
-            .where(PromptDelivery.status == "sending", PromptDelivery.next_attempt_at <= now)
+            .where(PromptDelivery.id.in_(stale), PromptDelivery.status == "sending")
             .values(status="uncertain")
         )
         return int(getattr(result, "rowcount", 0) or 0)
