@@ -6,11 +6,16 @@ Figure: achieved rate divided by Telegram's overall limit (30 a second), and how
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -85,33 +90,55 @@ async def seed(url: str, members: int, due: datetime) -> None:
     await engine.dispose()
 
 
-async def _sandbox_process(port: int) -> subprocess.Popen[bytes]:
-    """Start the sandbox in its own process, as Telegram is its own server, with the limits on."""
-    process = subprocess.Popen(  # noqa: S603, ASYNC220 - our own interpreter and module, started once
-        [
-            sys.executable,
-            "-m",
-            "bot.sandbox",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--token",
-            TOKEN,
-            "--enforce-limits",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    async with aiohttp.ClientSession() as client:
-        for _ in range(100):
-            try:
-                async with client.get(f"http://127.0.0.1:{port}/sandbox/api/stats") as response:
-                    if response.status == 200:
-                        return process
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
+def run_token() -> str:
+    """A bot token of this run's own, so that a run can tell its sandbox from one a concurrent run started."""
+    return f"999999:BENCH-{secrets.token_hex(8)}-not-a-secret"
+
+
+async def _sandbox_process(token: str = TOKEN, attempts: int = 5) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the sandbox in its own process, as Telegram is its own server, with the limits on; return it and its
+    base URL. Ready means it answers getMe for `token`: another run's sandbox that took the port first would not,
+    and ours then exits, so it is started again on another port."""
+    for _ in range(attempts):
+        port = _free_port()
+        process = subprocess.Popen(  # noqa: S603, ASYNC220 - our own interpreter and module, started once
+            [
+                sys.executable,
+                "-m",
+                "bot.sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--token",
+                token,
+                "--enforce-limits",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        if await _ready(process, f"{base}/bot{token}/getMe"):
+            return process, base
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=10)
     raise RuntimeError("the sandbox did not start")
+
+
+async def _ready(process: subprocess.Popen[bytes], url: str) -> bool:
+    async with aiohttp.ClientSession() as client:
+        for _ in range(300):
+            if process.poll() is not None:
+                return False
+            try:
+                async with client.get(url) as response:
+                    if response.status == 200:
+                        return True
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    return False
 
 
 def _free_port() -> int:
@@ -120,23 +147,32 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def run_prompt_fanout(members: int, rate: float = 30.0) -> FanoutResult:
-    """Send `members` due prompts through the real job and Bot to the sandbox (own process, limits on)."""
+async def wait_for_others(start: threading.Barrier | None) -> None:
+    """Wait until every run started together is seeded and ready to send, so that no run's seeding weighs on
+    another's sending; a run that broke before getting there lets the others go on."""
+    if start is not None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            await asyncio.to_thread(start.wait)
+
+
+async def run_prompt_fanout(members: int, rate: float = 30.0, start: threading.Barrier | None = None) -> FanoutResult:
+    """Send `members` due prompts through the real job and Bot to the sandbox (own process, limits on); with
+    `start`, only once the other runs sharing it are ready too."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/bench.db"
         due = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
         await seed(url, members, due)
-        port = _free_port()
-        sandbox = await _sandbox_process(port)
-        base = f"http://127.0.0.1:{port}"
+        token = run_token()
+        sandbox, base = await _sandbox_process(token)
         engine = create_engine(url)
         units = UnitOfWorkFactory(session_factory(engine), DataCipher((Fernet.generate_key().decode(),)))
-        settings = Settings(telegram_bot_token=TOKEN, telegram_api_base_url=f"{base}/bot", send_rate_per_second=rate)
+        settings = Settings(telegram_bot_token=token, telegram_api_base_url=f"{base}/bot", send_rate_per_second=rate)
         bot = build_bot(settings)
         try:
             async with aiohttp.ClientSession() as client:
                 await client.post(f"{base}/sandbox/api/chats/known", json={"first": 1_000_000, "count": members})
                 await bot.initialize()
+                await wait_for_others(start)
                 began = time.monotonic()
                 clock = lambda: due + timedelta(seconds=time.monotonic() - began)  # noqa: E731
                 job = PromptJob(units, load_catalogue(), clock)
@@ -164,3 +200,43 @@ async def run_prompt_fanout(members: int, rate: float = 30.0) -> FanoutResult:
             stats["too_many_requests"]["injected"],
             delivered,
         )
+
+
+def fanout_once(members: int, start: threading.Barrier | None = None) -> FanoutResult:
+    """One fan-out run in a process of its own (a worker of a process pool)."""
+    try:
+        return asyncio.run(run_prompt_fanout(members, start=start))
+    except BaseException:
+        if start is not None:
+            start.abort()  # the runs waiting for this one go on without it
+        raise
+
+
+def fanout_lines(members: int, results: Sequence[object], concurrent: str) -> list[str]:
+    """The fan-out section: a row per run and the median ratio; `concurrent` says what ran at the same time."""
+    lines = [
+        f"## Check-in prompts: {members:,} due in the same minute (sandbox enforcing 30/s overall, 1/s per chat)",
+        "",
+        *([concurrent, ""] if concurrent else []),
+        "| run | delivered | seconds | rate (msg/s) | ratio to 30/s | 429 caused by us |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i, r in enumerate(results):
+        if not isinstance(r, FanoutResult):  # the exception that ended the run
+            lines.append(f"| {i + 1} | did not complete ({type(r).__name__}) | | | | |")
+        else:
+            lines.append(
+                f"| {i + 1} | {r.delivered:,} | {r.seconds:.1f} | {r.rate:.2f} | {r.ratio:.3f} | {r.limited_429} |"
+            )
+    done = [r for r in results if isinstance(r, FanoutResult)]
+    if not done:
+        raise RuntimeError("no fan-out run completed")
+    ratio = statistics.median(r.ratio for r in done)
+    caused = sum(r.limited_429 for r in done)
+    lines += [
+        "",
+        f"Median ratio of {len(done)} run{'s' if len(done) > 1 else ''}: **{ratio:.3f}** (target at least 0.95, "
+        f"with no 429); 429 caused by us in all runs: {caused}.",
+        "",
+    ]
+    return lines

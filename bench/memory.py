@@ -7,12 +7,14 @@ import json
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bench.fanout import seed
 
 PROBE = r"""
 import asyncio, json, sys, gc
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from bot.runtime import build_cairn
 from bot.settings import Settings
@@ -39,11 +41,24 @@ asyncio.run(main())
 """
 
 
-def measure(members: int) -> dict[str, int]:
-    """Return the resident memory of a freshly built bot with `members` in its SQLite database."""
+@dataclass(frozen=True)
+class MemoryResult:
+    """The members a freshly started bot counted, and its resident memory (KiB) in each run."""
+
+    members: int
+    rss_kib: list[int]
+
+
+def measure(members: int, runs: int = 1) -> MemoryResult:
+    """Seed `members` in a SQLite database once, then start a fresh bot on it `runs` times."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/memory.db"
         asyncio.run(seed(url, members, datetime(2030, 1, 1, tzinfo=UTC)))
         command = [sys.executable, "-c", PROBE, url]  # our own probe, our own interpreter
-        result = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
-        return json.loads(result.stdout.strip().splitlines()[-1])
+        counted, rss = 0, []
+        for _ in range(runs):
+            result = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+            figures = json.loads(result.stdout.strip().splitlines()[-1])
+            counted = int(figures["members"])
+            rss.append(int(figures["rss_kib"]))
+        return MemoryResult(counted, rss)
