@@ -145,6 +145,7 @@ class EffectApplier:
                 assert state.member is not None
                 self._ephemeral.drop(state.member.id)
                 counts = await member_data.erase(uow.session, state.member.id)
+                uow.fold_log_after_commit()  # SQLite: no copy of the erased rows stays in the write-ahead log
                 await uow.audit.record("member_erased", "member", state.member.id, now, state.member.id)
                 log.info("member_erased tables=%d rows=%d", len(counts), sum(counts.values()))
                 state.outcome = replace(state.outcome, effects=()).then(rights.erased(counts))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -38,6 +38,17 @@ def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> No
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+async def fold_write_ahead_log(session: AsyncSession) -> bool:
+    """SQLite: copy the write-ahead log into the database and empty the log file, so rows just deleted (an erasure,
+    a purge) leave no copy in it; True when done, False when a reader held it (the next checkpoint finishes it).
+    PostgreSQL: nothing to do. Run outside a write transaction (after a commit).
+    """
+    if session.bind is None or session.bind.dialect.name != "sqlite":
+        return True
+    busy = (await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()[0]
+    return not busy
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,6 +16,7 @@ from models.broadcasts import BroadcastRepository
 from models.checkins import CheckInRepository, PlanRepository
 from models.crypto import DataCipher
 from models.dashboard import DashboardAccess
+from models.database import fold_write_ahead_log
 from models.inbox import InboxRepository
 from models.outbox import OutboxRepository
 from models.prompts import PromptRepository
@@ -28,6 +30,8 @@ from models.repositories import (
     UpdateLog,
 )
 from models.staff import StaffTeam
+
+log = logging.getLogger("cairn.storage")
 
 
 class UnitOfWork:
@@ -59,6 +63,7 @@ class UnitOfWork:
         """Prepare a unit of work; the transaction starts on entry."""
         self._sessions = sessions
         self.cipher = cipher
+        self._fold_log = False
 
     async def __aenter__(self) -> UnitOfWork:
         """Open the session and bind the repositories."""
@@ -94,9 +99,22 @@ class UnitOfWork:
         finally:
             await self.session.close()
 
+    def fold_log_after_commit(self) -> None:
+        """After the commit, empty SQLite's write-ahead log into the database: rows deleted here (an erasure) must
+        not stay readable in the log file."""
+        self._fold_log = True
+
     async def commit(self) -> None:
-        """Commit the transaction."""
+        """Commit the transaction (then fold the write-ahead log, if asked)."""
         await self.session.commit()
+        if self._fold_log:
+            self._fold_log = False
+            await self.fold_write_ahead_log()
+
+    async def fold_write_ahead_log(self) -> None:
+        """Empty SQLite's write-ahead log into the database now (outside a write transaction); no-op on PostgreSQL."""
+        if not await fold_write_ahead_log(self.session):
+            log.warning("write_ahead_log_fold_incomplete")  # a reader held it; SQLite's next checkpoint completes it
 
 
 class UnitOfWorkFactory:

@@ -65,9 +65,19 @@ class RetentionJob:
                 continue
             if removed[kind]:
                 log.info("retention_purged kind=%s count=%d", kind, removed[kind])
+        if any(removed.values()):
+            await self._fold_write_ahead_log()
         if failed:
             raise RetentionIncomplete(f"purges failed: {' '.join(failed)}")
         return removed
+
+    async def _fold_write_ahead_log(self) -> None:
+        """SQLite: what was purged must not stay readable in the write-ahead log file."""
+        try:
+            async with self._units() as uow:
+                await uow.fold_write_ahead_log()
+        except Exception as error:  # SQLite's own checkpoints fold it later
+            log.error("retention_fold_failed error=%s at %s", type(error).__name__, where(error))
 
     def _days(self, kind: str) -> int:
         days: int = getattr(self._periods, PERIOD_OF.get(kind, kind))

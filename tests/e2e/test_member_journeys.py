@@ -104,7 +104,9 @@ async def raw_database_mentions(bot: RunningBot, telegram_id: int) -> list[str]:
     finally:
         await engine.dispose()
     if is_sqlite(url):
-        raw = Path(url.removeprefix("sqlite+aiosqlite:///")).read_bytes()
+        path = Path(url.removeprefix("sqlite+aiosqlite:///"))
+        log_file = path.with_name(path.name + "-wal")  # write-ahead log: erased rows must not linger there either
+        raw = path.read_bytes() + (log_file.read_bytes() if log_file.exists() else b"")
         if struct.pack(">q", telegram_id)[2:] in raw or str(telegram_id).encode() in raw:
             found.append("raw-file")
         if CANARY_TEXT.encode() in raw:

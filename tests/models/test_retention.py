@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -230,3 +231,14 @@ async def test_dashboard_sessions_and_login_links_go_once_ended_or_used(database
         sessions = (await uow.session.scalars(select(DashboardSession.session_hash))).all()
         tokens = (await uow.session.scalars(select(DashboardLoginToken.token_hash))).all()
     assert [value[:4] for value in sessions] == ["live"] and [value[:5] for value in tokens] == ["fresh"]
+
+
+async def test_a_purge_leaves_the_sqlite_write_ahead_log_empty(database: Database) -> None:
+    if database.backend != "sqlite":
+        pytest.skip("SQLite keeps a write-ahead log file beside the database; PostgreSQL has nothing to fold")
+    await seed(database)
+    log_file = Path(database.url.removeprefix("sqlite+aiosqlite:///") + "-wal")
+    assert log_file.exists() and log_file.stat().st_size > 0, "the seeded rows went through the write-ahead log"
+    removed = await RetentionJob(database.units, PERIODS, Clock(NOW)).tick()
+    assert any(removed.values())
+    assert log_file.stat().st_size == 0, "purged rows must not stay readable in the write-ahead log"
