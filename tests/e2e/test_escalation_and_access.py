@@ -139,4 +139,4 @@ async def test_a_stranger_using_a_staff_command_is_refused_kindly(clocked) -> No
     stranger = bot.member(5190)
     for command in ("/duty on", "/alerts", "/listings", "/broadcast"):
         (answer,) = await stranger.say(command)
-        assert ("/start" in answer.text or "only for community workers" in answer.text), answer.text
+        assert "/start" in answer.text or "only for community workers" in answer.text, answer.text
