@@ -8,7 +8,6 @@ broadcast tests to put thousands of members in place with bulk inserts.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import tempfile
 import threading
 import time
@@ -21,6 +20,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import insert, select
 
 from bench.fanout import TELEGRAM_LIMIT, _sandbox_process, run_token, wait_for_others
+from bench.runs import completed, median_lines, run_once
 from bot.jobs.broadcasts import BroadcastJob
 from bot.runtime import build_bot
 from bot.settings import Settings
@@ -179,12 +179,7 @@ CONFIGURED = Settings().send_rate_per_second  # the deployment default the bot r
 
 def broadcast_once(members: int, start: threading.Barrier | None = None) -> BroadcastResult:
     """One broadcast run in a process of its own (a worker of a process pool)."""
-    try:
-        return asyncio.run(run_broadcast(members, start=start))
-    except BaseException:
-        if start is not None:
-            start.abort()  # the runs waiting for this one go on without it
-        raise
+    return run_once(run_broadcast, members, start)
 
 
 def broadcast_lines(members: int, results: Sequence[object], concurrent: str) -> list[str]:
@@ -205,15 +200,5 @@ def broadcast_lines(members: int, results: Sequence[object], concurrent: str) ->
                 f"| {i + 1} | {r.delivered:,} | {r.seconds:.1f} | {r.rate:.2f} | {r.ratio:.3f} |"
                 f" {r.rate / CONFIGURED:.3f} | {r.limited_429} | {r.progress_edits} |"
             )
-    done = [r for r in results if isinstance(r, BroadcastResult)]
-    if not done:
-        raise RuntimeError("no broadcast run completed")
-    ratio = statistics.median(r.ratio for r in done)
-    caused = sum(r.limited_429 for r in done)
-    lines += [
-        "",
-        f"Median ratio of {len(done)} run{'s' if len(done) > 1 else ''}: **{ratio:.3f}** (target at least 0.95, "
-        f"with no 429 caused by us); 429 caused by us in all runs: {caused}.",
-        "",
-    ]
-    return lines
+    done = completed(results, BroadcastResult, "broadcast")
+    return [*lines, *median_lines(done, "target at least 0.95, with no 429 caused by us")]

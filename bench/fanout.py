@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import secrets
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ import aiohttp
 from cryptography.fernet import Fernet
 from sqlalchemy import insert
 
+from bench.runs import completed, median_lines, run_once
 from bot.jobs.prompts import PromptJob
 from bot.runtime import build_bot
 from bot.settings import Settings
@@ -204,12 +204,7 @@ async def run_prompt_fanout(members: int, rate: float = 30.0, start: threading.B
 
 def fanout_once(members: int, start: threading.Barrier | None = None) -> FanoutResult:
     """One fan-out run in a process of its own (a worker of a process pool)."""
-    try:
-        return asyncio.run(run_prompt_fanout(members, start=start))
-    except BaseException:
-        if start is not None:
-            start.abort()  # the runs waiting for this one go on without it
-        raise
+    return run_once(run_prompt_fanout, members, start)
 
 
 def fanout_lines(members: int, results: Sequence[object], concurrent: str) -> list[str]:
@@ -228,15 +223,5 @@ def fanout_lines(members: int, results: Sequence[object], concurrent: str) -> li
             lines.append(
                 f"| {i + 1} | {r.delivered:,} | {r.seconds:.1f} | {r.rate:.2f} | {r.ratio:.3f} | {r.limited_429} |"
             )
-    done = [r for r in results if isinstance(r, FanoutResult)]
-    if not done:
-        raise RuntimeError("no fan-out run completed")
-    ratio = statistics.median(r.ratio for r in done)
-    caused = sum(r.limited_429 for r in done)
-    lines += [
-        "",
-        f"Median ratio of {len(done)} run{'s' if len(done) > 1 else ''}: **{ratio:.3f}** (target at least 0.95, "
-        f"with no 429); 429 caused by us in all runs: {caused}.",
-        "",
-    ]
-    return lines
+    done = completed(results, FanoutResult, "fan-out")
+    return [*lines, *median_lines(done, "target at least 0.95, with no 429")]
