@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.runtime import Cairn, build_cairn, run_polling, utc_now
@@ -143,12 +143,14 @@ async def start_bot(
     keys: tuple[str, ...],
     clock: Callable[[], datetime] = utc_now,
     language_model: bool = False,
+    settings_changes: dict[str, object] | None = None,
     **sandbox_options: object,
 ) -> RunningBot:
-    """Start a sandbox and a Cairn polling it."""
+    """Start a sandbox and a Cairn polling it (with `settings_changes` over the test settings)."""
     sandbox = Sandbox(token=CANARY_TOKEN, **sandbox_options)  # type: ignore[arg-type]
     server = await start_sandbox(sandbox, "127.0.0.1", 0)
     settings = e2e_settings(database_url, keys, server.bot_base_url, language_model=language_model)
+    settings = replace(settings, **(settings_changes or {}))  # type: ignore[arg-type]
     bot = RunningBot(sandbox, server, settings, clock=clock)
     await bot.start()
     return bot

@@ -6,14 +6,12 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.sandbox import Sandbox, start_sandbox
 from tests.conftest import BACKENDS, drop_postgres_database, migrated_database_url
-from tests.e2e.harness import CANARY_TOKEN, RunningBot, e2e_settings
+from tests.e2e.harness import RunningBot, start_bot
 from tests.web.conftest import StaffClient
 
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+)(/dashboard/login\?token=[A-Za-z0-9_-]+)")
@@ -29,22 +27,14 @@ def free_port() -> int:
 async def bot_with_dashboard(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[RunningBot]:
     """A real Cairn polling the sandbox, serving its web app (and the dashboard) on a local port."""
     url = await migrated_database_url(request.param, tmp_path)
-    sandbox = Sandbox(token=CANARY_TOKEN)
-    server = await start_sandbox(sandbox, "127.0.0.1", 0)
     port = free_port()
-    settings = replace(
-        e2e_settings(url, (Fernet.generate_key().decode(),), server.bot_base_url),
-        web_port=port,
-        dashboard_url=f"http://127.0.0.1:{port}",
-        telegram_bot_username="cairn_test_bot",
-    )
-    running = RunningBot(sandbox, server, settings)
-    await running.start()
+    web = {"web_port": port, "dashboard_url": f"http://127.0.0.1:{port}", "telegram_bot_username": "cairn_test_bot"}
+    running = await start_bot(url, (Fernet.generate_key().decode(),), settings_changes=web)
     try:
         yield running
     finally:
         await running.stop()
-        await server.stop()
+        await running.server.stop()
         if request.param == "postgresql":
             await drop_postgres_database(url)
 
