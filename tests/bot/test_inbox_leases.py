@@ -237,11 +237,25 @@ async def test_an_update_still_in_flight_is_not_claimed_again_when_its_lease_lap
     assert processor.in_flight == 0 and await stored_ids(database) == []
 
 
-async def test_a_given_up_update_sends_its_kept_reply_through_the_outbox(database: Database) -> None:
-    update = message_update(50, 8, "I am not safe")
+async def give_up(
+    database: Database,
+    updates: list[dict[str, Any]],
+    kept: dict[int, list[tuple[str, list[list[tuple[str, str]]]]]] | None = None,
+    given_up_reply: list[tuple[str, list[list[tuple[str, str]]]]] | None = GIVEN_UP_REPLY,
+) -> list[Any]:
+    """Store `updates` (with replies kept for some), let every claim of them have died with its process for longer
+    than GIVE_UP_AFTER, run one round: each is given up, none handled. Return what went to the outbox."""
     async with database.units() as uow:
-        await uow.inbox.add(50, sender_key(update, b"test"), update, NOW)
-        await uow.inbox.keep_reply(50, [("You are not alone.", [[("Help", "help")]]), ("Call 999.", [])])
+        for update in updates:
+            await uow.inbox.add(update["update_id"], sender_key(update, b"test"), update, NOW)
+        for update_id, messages in (kept or {}).items():
+            await uow.inbox.keep_reply(update_id, messages)
+        await uow.commit()
+    async with database.units() as uow:
+        for update in updates:
+            row = await uow.session.get(InboxUpdate, update["update_id"])
+            assert row is not None
+            row.attempts = MAX_ATTEMPTS
         await uow.commit()
     handled: list[int] = []
 
@@ -249,21 +263,22 @@ async def test_a_given_up_update_sends_its_kept_reply_through_the_outbox(databas
         handled.append(payload["update_id"])
 
     clock = Clock()
-    async with database.units() as uow:  # every earlier claim died with its process, for longer than GIVE_UP_AFTER
-        row = await uow.session.get(InboxUpdate, 50)
-        assert row is not None
-        row.attempts = MAX_ATTEMPTS
-        await uow.commit()
     clock.now += GIVE_UP_AFTER + timedelta(seconds=1)
     processor = InboxProcessor(
-        database.units, handle, concurrency=1, clock=clock, lease=LEASE, given_up_reply=GIVEN_UP_REPLY
+        database.units, handle, concurrency=len(updates), clock=clock, lease=LEASE, given_up_reply=given_up_reply
     )
     await processor.round()
     await processor.drain()
-    assert handled == [] and await stored_ids(database) == [], "given up"
+    assert handled == [] and await stored_ids(database) == [], "given up, not handled"
     async with database.units() as uow:
         sent = await uow.outbox.lease(clock.now, 10)
         await uow.commit()
+    return sent
+
+
+async def test_a_given_up_update_sends_its_kept_reply_through_the_outbox(database: Database) -> None:
+    kept = [("You are not alone.", [[("Help", "help")]]), ("Call 999.", [])]
+    sent = await give_up(database, [message_update(50, 8, "I am not safe")], kept={50: kept})
     assert [(message.chat_id, message.text, message.buttons) for message in sent] == [
         (8, "You are not alone.", [[("Help", "help")]]),
         (8, "Call 999.", []),
@@ -288,32 +303,7 @@ def group_update(update_id: int, user_id: int) -> dict[str, object]:
 
 async def test_a_given_up_update_without_a_kept_reply_tells_the_member_to_try_again(database: Database) -> None:
     updates = [message_update(60, 9, "I am not safe"), button_update(61, 10), group_update(62, 11)]
-    async with database.units() as uow:
-        for update in updates:
-            await uow.inbox.add(update["update_id"], sender_key(update, b"test"), update, NOW)  # type: ignore[arg-type]
-        await uow.commit()
-    async with database.units() as uow:  # handling crashed the process every time, for longer than GIVE_UP_AFTER
-        for update_id in (60, 61, 62):
-            row = await uow.session.get(InboxUpdate, update_id)
-            assert row is not None
-            row.attempts = MAX_ATTEMPTS
-        await uow.commit()
-    handled: list[int] = []
-
-    async def handle(payload: dict[str, Any]) -> None:
-        handled.append(payload["update_id"])
-
-    clock = Clock()
-    clock.now += GIVE_UP_AFTER + timedelta(seconds=1)
-    processor = InboxProcessor(
-        database.units, handle, concurrency=3, clock=clock, lease=LEASE, given_up_reply=GIVEN_UP_REPLY
-    )
-    await processor.round()
-    await processor.drain()
-    assert handled == [] and await stored_ids(database) == [], "given up"
-    async with database.units() as uow:
-        sent = await uow.outbox.lease(clock.now, 10)
-        await uow.commit()
+    sent = await give_up(database, updates)  # type: ignore[arg-type]
     assert sorted((message.chat_id, message.text, message.buttons) for message in sent) == [
         (9, GIVEN_UP_REPLY[0][0], []),
         (10, GIVEN_UP_REPLY[0][0], []),
@@ -324,24 +314,4 @@ async def test_a_given_up_update_without_a_kept_reply_tells_the_member_to_try_ag
 
 
 async def test_without_a_given_up_reply_a_given_up_update_sends_nothing(database: Database) -> None:
-    update = message_update(70, 12, "hello")
-    async with database.units() as uow:
-        await uow.inbox.add(70, sender_key(update, b"test"), update, NOW)
-        await uow.commit()
-    async with database.units() as uow:
-        row = await uow.session.get(InboxUpdate, 70)
-        assert row is not None
-        row.attempts = MAX_ATTEMPTS
-        await uow.commit()
-
-    async def handle(payload: dict[str, Any]) -> None:
-        raise AssertionError("a given-up update is not handled")
-
-    clock = Clock()
-    clock.now += GIVE_UP_AFTER + timedelta(seconds=1)
-    processor = InboxProcessor(database.units, handle, concurrency=1, clock=clock, lease=LEASE)
-    await processor.round()
-    await processor.drain()
-    assert await stored_ids(database) == []
-    async with database.units() as uow:
-        assert await uow.outbox.lease(clock.now, 10) == []
+    assert await give_up(database, [message_update(70, 12, "hello")], given_up_reply=None) == []
