@@ -37,12 +37,14 @@ def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> No
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA journal_size_limit=0")  # the log file is cut back each time it starts over: no old frames
     cursor.close()
 
 
 async def fold_write_ahead_log(session: AsyncSession) -> bool:
     """SQLite: copy the write-ahead log into the database and empty the log file, so rows just deleted (an erasure,
-    a purge) leave no copy in it; True when done, False when a reader held it (the next checkpoint finishes it).
+    a purge) leave no copy in it; True when done, False when a reader held it past the busy timeout (the hourly
+    retention tick folds it again; journal_size_limit=0 also cuts the file back whenever the log starts over).
     PostgreSQL: nothing to do. Run outside a write transaction (after a commit).
     """
     if session.bind is None or session.bind.dialect.name != "sqlite":

@@ -11,7 +11,8 @@ no-ops there). Rows are fetched at once, as SQLAlchemy's adapter already does fo
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import aiosqlite
@@ -64,7 +65,7 @@ class FusedCursor:
     def __init__(self, connection: FusedConnection) -> None:
         """Start empty; nothing runs until execute."""
         self._connection = connection
-        self._rows: Rows = []
+        self._rows: deque[Any] = deque()
         self.description: Description = None
         self.rowcount = -1
         self.lastrowid: int | None = None
@@ -89,26 +90,31 @@ class FusedCursor:
 
     async def fetchone(self) -> Any:
         """The next row, or None."""
-        return self._rows.pop(0) if self._rows else None
+        return self._rows.popleft() if self._rows else None
 
     async def fetchmany(self, size: int | None = None) -> Rows:
         """Up to `size` rows (arraysize when not given)."""
-        count = self.arraysize if size is None else size
-        taken, self._rows = self._rows[:count], self._rows[count:]
-        return taken
+        count = min(self.arraysize if size is None else size, len(self._rows))
+        return [self._rows.popleft() for _ in range(count)]
 
     async def fetchall(self) -> Rows:
         """Every row left."""
-        taken, self._rows = self._rows, []
+        taken = list(self._rows)
+        self._rows.clear()
         return taken
 
     async def close(self) -> None:
         """Drop any rows left."""
-        self._rows = []
+        self._rows.clear()
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        """The rows left, one by one."""
+        while self._rows:
+            yield self._rows.popleft()
 
     def _take(self, outcome: _Outcome) -> None:
         self.description = outcome.description
-        self._rows = outcome.rows
+        self._rows = deque(outcome.rows)
         self.rowcount = outcome.rowcount
         self.lastrowid = outcome.lastrowid
 
@@ -135,6 +141,12 @@ class FusedConnection(aiosqlite.Connection):
             raise
         self._in_transaction = outcome.in_transaction
         return outcome
+
+    def _not_fused(self, *_args: object, **_kwargs: object) -> Any:
+        """aiosqlite's own statement helpers would run past the transaction tracking: use cursor() instead."""
+        raise NotImplementedError("FusedConnection runs statements through cursor() only")
+
+    execute = executemany = executescript = execute_insert = execute_fetchall = _not_fused  # type: ignore[assignment]
 
     async def commit(self) -> None:
         """Commit, when there is anything to commit."""

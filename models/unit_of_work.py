@@ -105,16 +105,20 @@ class UnitOfWork:
         self._fold_log = True
 
     async def commit(self) -> None:
-        """Commit the transaction (then fold the write-ahead log, if asked)."""
+        """Commit the transaction (then fold the write-ahead log, if asked: what was committed stays committed even
+        if the fold fails, so a failed fold is logged, not raised)."""
         await self.session.commit()
         if self._fold_log:
             self._fold_log = False
-            await self.fold_write_ahead_log()
+            try:
+                await self.fold_write_ahead_log()
+            except Exception as error:  # the hourly retention tick folds it again
+                log.error("write_ahead_log_fold_failed error=%s", type(error).__name__)
 
     async def fold_write_ahead_log(self) -> None:
         """Empty SQLite's write-ahead log into the database now (outside a write transaction); no-op on PostgreSQL."""
         if not await fold_write_ahead_log(self.session):
-            log.warning("write_ahead_log_fold_incomplete")  # a reader held it; SQLite's next checkpoint completes it
+            log.warning("write_ahead_log_fold_incomplete")  # a reader held it; the hourly retention tick folds again
 
 
 class UnitOfWorkFactory:

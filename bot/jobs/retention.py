@@ -65,14 +65,13 @@ class RetentionJob:
                 continue
             if removed[kind]:
                 log.info("retention_purged kind=%s count=%d", kind, removed[kind])
-        if any(removed.values()):
-            await self._fold_write_ahead_log()
+        await self._fold_write_ahead_log()  # every tick: it also finishes a fold an erasure could not complete
         if failed:
             raise RetentionIncomplete(f"purges failed: {' '.join(failed)}")
         return removed
 
     async def _fold_write_ahead_log(self) -> None:
-        """SQLite: what was purged must not stay readable in the write-ahead log file."""
+        """SQLite: what was purged or erased must not stay readable in the write-ahead log file."""
         try:
             async with self._units() as uow:
                 await uow.fold_write_ahead_log()

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, String, insert, select, text, update
+from sqlalchemy import Integer, String, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from models.database import create_engine, session_factory
+from models.database import create_engine, fold_write_ahead_log, session_factory
 from models.sqlite_driver import FusedConnection
 
 
@@ -114,3 +114,27 @@ async def test_write_ahead_logging_is_on(engine: AsyncEngine) -> None:
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
         assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
         assert (await connection.execute(text("PRAGMA secure_delete"))).scalar_one() == 1
+
+
+async def test_statements_past_the_cursor_are_refused(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert isinstance(driver, FusedConnection)
+        with pytest.raises(NotImplementedError):
+            await driver.execute("INSERT INTO things (name) VALUES ('untracked')")
+        assert (await connection.execute(select(Thing.id))).all() == []
+
+
+async def test_a_purge_style_fold_empties_the_log(engine: AsyncEngine) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        session.add_all([Thing(name=f"n{index}") for index in range(20)])
+        await session.commit()
+    async with sessions() as session:
+        assert (await session.execute(text("PRAGMA journal_size_limit"))).scalar_one() == 0
+        await session.execute(delete(Thing))
+        await session.commit()
+        assert await fold_write_ahead_log(session)
+    log_file = Path(engine.url.database + "-wal")  # type: ignore[operator]
+    assert log_file.stat().st_size == 0
