@@ -183,16 +183,20 @@ class InboxProcessor:
             await self._renew_leases()
 
     async def _release_dead_leases(self) -> None:
-        """Hand back every lease (single instance: they belong to a process that died), so they are claimed now."""
+        """Hand back every lease (single instance: they belong to a process that died), so they are claimed now: the
+        inbox's, and the outbox's (a message a dead process was sending would otherwise wait out its 2 minutes)."""
         try:
             async with self._units() as uow:
                 released = await uow.inbox.release_all()
+                messages = await uow.outbox.release_dead_leases(self._clock())  # a crisis reply, an alert: now
                 await uow.commit()
-        except Exception as error:  # they lapse on their own within LEASE
+        except Exception as error:  # they lapse on their own within LEASE (the outbox's within its own)
             log.error("inbox_release_failed error=%s at %s", type(error).__name__, where(error))
             return
         if released:
             log.warning("inbox_dead_leases_released count=%d", released)
+        if messages:
+            log.warning("outbox_dead_leases_released count=%d", messages)
 
     async def release_in_flight(self, wait_seconds: float = 1.0) -> None:
         """Hand back the leases of updates still in flight (shutdown was cut short), so a restart takes them now.

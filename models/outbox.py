@@ -92,6 +92,7 @@ class OutboxRepository:
                 continue
             row.attempts += 1
             row.next_attempt_at = now + LEASE
+            row.leased = True
             payload: dict[str, Any] = json.loads(self._cipher.decrypt(row.payload_encrypted))
             buttons = [[(label, data) for label, data in line] for line in payload["buttons"]]
             leased.append(
@@ -102,6 +103,16 @@ class OutboxRepository:
         await self._session.flush()
         return leased
 
+    async def release_dead_leases(self, now: datetime) -> int:
+        """Make messages leased by a process that died due now (single instance, at start: every lease is dead);
+        a message waiting out a back-off (429, a network error) keeps its time. Return how many."""
+        result = await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.leased.is_(True))
+            .values(next_attempt_at=now, leased=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def mark_sent(self, message_id: int, telegram_message_id: int | None, now: datetime) -> None:
         """Record that Telegram accepted the message; a message to a non-member is deleted instead."""
         await self._session.execute(
@@ -110,7 +121,7 @@ class OutboxRepository:
         await self._session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
-            .values(status="sent", sent_at=now, telegram_message_id=telegram_message_id)
+            .values(status="sent", sent_at=now, telegram_message_id=telegram_message_id, leased=False)
         )
 
     async def cancel(self, message_id: int) -> bool:
@@ -125,6 +136,7 @@ class OutboxRepository:
     async def retry_at(self, message_id: int, when: datetime, give_up: bool = False) -> None:
         """Try again later, or give up for good."""
         values: dict[str, Any] = {"status": "failed"} if give_up else {"next_attempt_at": when}
+        values["leased"] = False  # a back-off is not a lease: a restart waits it out
         await self._session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
     async def alert_messages(self, alert_id: int) -> list[tuple[int, int, int]]:

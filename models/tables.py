@@ -231,7 +231,8 @@ class OutboxMessage(Base):
     payload_encrypted: Mapped[bytes] = mapped_column(LargeBinary, info=ENCRYPTED)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)  # while leased: when the lease runs out
+    leased: Mapped[bool] = mapped_column(default=False)  # held by a sender (not waiting out a back-off)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)

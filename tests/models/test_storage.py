@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -71,3 +73,26 @@ async def test_conversation_data_is_encrypted_at_rest(database: Database) -> Non
 
         raw = (await connection.execute(text("SELECT data_encrypted FROM conversations"))).scalar_one()
     assert b"CANARY" not in bytes(raw)
+
+
+async def test_a_restart_hands_back_dead_outbox_leases_but_not_back_offs(database: Database) -> None:
+    async with database.units() as uow:
+        organisation = await uow.organisations.add("hillside", "Hillside", NOW)
+        member = await uow.members.add(801, 801, organisation.id, NOW)
+        held = await uow.outbox.enqueue(member.id, 801, "reply", "You are not alone.", [], NOW)
+        waiting = await uow.outbox.enqueue(member.id, 801, "reply", "Later.", [], NOW)
+        await uow.commit()
+    async with database.units() as uow:
+        leased = await uow.outbox.lease(NOW, 10)
+        assert {message.id for message in leased} == {held, waiting}
+        await uow.outbox.retry_at(waiting, NOW + timedelta(seconds=30))  # Telegram said 429: a back-off, not a lease
+        await uow.commit()
+    later = NOW + timedelta(seconds=5)
+    async with database.units() as uow:  # the process died; a new one starts
+        assert await uow.outbox.release_dead_leases(later) == 1
+        await uow.commit()
+    async with database.units() as uow:
+        assert [message.id for message in await uow.outbox.lease(later, 10)] == [held], "sent now, not in 2 minutes"
+        await uow.commit()
+    async with database.units() as uow:
+        assert [message.id for message in await uow.outbox.lease(NOW + timedelta(seconds=31), 10)] == [waiting]
