@@ -117,6 +117,8 @@ class InboxProcessor:
         self._wake = asyncio.Event()
         self._stopping = False
         self._renewed = time.monotonic()
+        self._finishing: list[tuple[ClaimedUpdate, asyncio.Future[bool]]] = []  # handled, row not yet deleted
+        self._forgetter: asyncio.Task[None] | None = None
 
     @property
     def in_flight(self) -> int:
@@ -341,9 +343,7 @@ class InboxProcessor:
         failures = 0
         while item.update_id not in self._lost:
             try:
-                async with self._units() as uow:
-                    ours = await uow.inbox.done(item.update_id, item.attempts)
-                    await uow.commit()
+                ours = await self._forget_in_batch(item)
             except Exception as error:
                 failures += 1
                 if time.monotonic() >= deadline:  # the lease lapses and the update comes round again
@@ -357,6 +357,43 @@ class InboxProcessor:
                     log.warning("inbox_done_not_ours attempts=%d", item.attempts)
                 return
         log.warning("inbox_update_lease_lost attempts=%d", item.attempts)  # another instance may hold it now
+
+    async def _forget_in_batch(self, item: ClaimedUpdate) -> bool:
+        """Delete a handled update's row together with those of every other update finishing now, in one
+        transaction; True if the lease was still ours. Raises what the transaction raised."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._finishing.append((item, answer))
+        if self._forgetter is None or self._forgetter.done():
+            self._forgetter = asyncio.create_task(self._forget_batches())
+        return await answer
+
+    async def _forget_batches(self) -> None:
+        """Delete the rows of finished updates, a batch at a time, until none are waiting."""
+        batch: list[tuple[ClaimedUpdate, asyncio.Future[bool]]] = []
+        try:
+            while self._finishing:
+                await asyncio.sleep(0)  # updates finishing in this turn of the loop join the batch
+                batch, self._finishing = self._finishing, []
+                waiting = [(item, answer) for item, answer in batch if not answer.done()]  # not cancelled
+                if not waiting:
+                    continue
+                try:
+                    async with self._units() as uow:
+                        forgotten = await uow.inbox.done_many([(item.update_id, item.attempts) for item, _ in waiting])
+                        await uow.commit()
+                except Exception as error:  # each update's _forget decides whether to try again
+                    for _, answer in waiting:
+                        if not answer.done():
+                            answer.set_exception(error)
+                else:
+                    for item, answer in waiting:
+                        if not answer.done():
+                            answer.set_result(item.update_id in forgotten)
+                batch = []
+        finally:  # cancelled (shutdown): nobody is left waiting for ever
+            left, self._finishing = [*batch, *self._finishing], []
+            for _, answer in left:
+                answer.cancel()
 
     async def _renew_leases(self) -> bool:
         """Extend the leases in flight; an update whose lease is no longer ours is marked lost. False on failure."""

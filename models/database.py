@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from models.sqlite_driver import fused_creator
+
+PING_AFTER_IDLE_SECONDS = 1.0
+"""PostgreSQL: a pooled connection idle for longer than this is pinged before use (a restarted server has cut it).
+One used more recently is not: the ping costs three round trips, and a busy bot reuses connections within
+milliseconds. A connection that died sooner than this fails its transaction once; the pool then drops every
+connection older than the failure, as after any disconnect."""
+_LAST_USED = "cairn_last_used"
 
 
 def is_sqlite(url: str) -> bool:
@@ -26,9 +34,33 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    options.setdefault("pool_pre_ping", True)
     options.setdefault("pool_size", 10)
-    return create_async_engine(url, **options)
+    engine = create_async_engine(url, **options)
+    if not options.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection before use only when it has been idle (PING_AFTER_IDLE_SECONDS); a failed ping
+    makes the pool replace it, as SQLAlchemy's pool_pre_ping does on every checkout."""
+    dialect = engine.sync_engine.dialect
+
+    def used_now(_dbapi_connection: Any, record: ConnectionPoolEntry, *_: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    def ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool invalidates this connection and checks out a fresh one
+            raise exc.DisconnectionError("the pooled connection did not answer a ping") from error
+        record.info[_LAST_USED] = time.monotonic()
+
+    event.listen(engine.sync_engine, "connect", used_now)
+    event.listen(engine.sync_engine, "checkin", used_now)
+    event.listen(engine.sync_engine, "checkout", ping_if_idle)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -197,6 +197,15 @@ class InboxRepository:
         result = await self._session.execute(delete(InboxUpdate).where(_on_lease(update_id, attempts)))
         return bool(getattr(result, "rowcount", 0))
 
+    async def done_many(self, leases: Sequence[tuple[int, int]]) -> set[int]:
+        """Forget handled updates (update_id, attempts) whose lease is still ours, in one statement; return the
+        update_ids forgotten (the others are another claimer's now)."""
+        if not leases:
+            return set()
+        matches = or_(*(_on_lease(update_id, attempts) for update_id, attempts in leases))
+        result = await self._session.execute(delete(InboxUpdate).where(matches).returning(InboxUpdate.update_id))
+        return set(result.scalars().all())
+
     async def depth(self) -> int:
         """Count updates waiting or in flight."""
         return int(await self._session.scalar(select(func.count()).select_from(InboxUpdate)) or 0)

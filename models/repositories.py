@@ -230,22 +230,27 @@ class ConversationRepository:
 
     async def get(self, member_id: int) -> ConversationRow | None:
         """Return where a member is, or None."""
-        row = await self._session.get(Conversation, member_id)
+        row = (
+            await self._session.execute(
+                select(Conversation.flow, Conversation.step, Conversation.data_encrypted).where(
+                    Conversation.member_id == member_id
+                )
+            )
+        ).first()
         if row is None:
             return None
         return ConversationRow(row.flow, row.step, self._cipher.decrypt_json(row.data_encrypted))
 
     async def save(self, member_id: int, flow: str, step: str, data: Mapping[str, Any], now: datetime) -> None:
-        """Remember a member's position."""
-        encrypted = self._cipher.encrypt_json(data)
-        row = await self._session.get(Conversation, member_id)
-        if row is None:
-            self._session.add(
-                Conversation(member_id=member_id, flow=flow, step=step, data_encrypted=encrypted, updated_at=now)
-            )
-        else:
-            row.flow, row.step, row.data_encrypted, row.updated_at = flow, step, encrypted, now
-        await self._session.flush()
+        """Remember a member's position (one statement: insert, or overwrite the one there)."""
+        position = {"flow": flow, "step": step, "data_encrypted": self._cipher.encrypt_json(data), "updated_at": now}
+        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await self._session.execute(
+            insert(Conversation)
+            .values(member_id=member_id, **position)
+            .on_conflict_do_update(index_elements=["member_id"], set_=position)
+        )
 
     async def end(self, member_id: int) -> None:
         """Forget a member's position."""

@@ -18,11 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.metrics import METRICS
+from bot.telegram.aiohttp_request import may_have_arrived
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.render import MAX_TEXT, keyboard
 from bot.telegram.sending import retry_seconds
@@ -253,7 +253,7 @@ class BroadcastJob:
             log.warning("broadcast_refused reason=%s", error.message.split(":", 1)[0][:60])
             return Outcome(item, Result.FAILED)
         except TimedOut as error:
-            if isinstance(error.__cause__, httpx.ReadTimeout):  # it may have reached Telegram: never twice
+            if may_have_arrived(error):  # it may have reached Telegram: never twice
                 log.warning("broadcast_answer_timed_out")
                 return Outcome(item, Result.UNCERTAIN)
             return self._later(item, type(error).__name__)

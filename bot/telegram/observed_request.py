@@ -1,16 +1,15 @@
-"""An HTTPX request that notes when the Bot API last answered, for /readyz and /metrics."""
+"""A Bot API request that notes when the Bot API last answered, for /readyz and /metrics."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram.request import HTTPXRequest
-
 from bot.metrics import METRICS
+from bot.telegram.aiohttp_request import AiohttpRequest
 
 
-class ObservedRequest(HTTPXRequest):
-    """PTB's HTTPX request; any HTTP answer (even an error) shows that the Bot API is reachable."""
+class ObservedRequest(AiohttpRequest):
+    """Cairn's aiohttp request; any HTTP answer (even an error) shows that the Bot API is reachable."""
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         """Make the request and note the answer."""

@@ -315,3 +315,59 @@ async def test_a_given_up_update_without_a_kept_reply_tells_the_member_to_try_ag
 
 async def test_without_a_given_up_reply_a_given_up_update_sends_nothing(database: Database) -> None:
     assert await give_up(database, [message_update(70, 12, "hello")], given_up_reply=None) == []
+
+
+async def test_handled_updates_finishing_together_are_forgotten_in_one_batch_and_only_while_ours(
+    database: Database,
+) -> None:
+    async with database.units() as uow:
+        for update_id, user in ((40, 7), (41, 8), (42, 9)):
+            update = message_update(update_id, user, "hello")
+            await uow.inbox.add(update_id, sender_key(update, b"test"), update, NOW)
+        await uow.commit()
+    async with database.units() as uow:
+        claimed = {item.update_id: item.attempts for item in await uow.inbox.claim(NOW, 5, LEASE)}
+        await uow.commit()
+    async with database.units() as uow:  # 42's lease lapsed and another claimer has it now
+        (taken,) = await uow.inbox.claim(NOW + LEASE + timedelta(seconds=1), 5, LEASE, exclude=[40, 41])
+        await uow.commit()
+    assert taken.update_id == 42
+    async with database.units() as uow:
+        forgotten = await uow.inbox.done_many([(40, claimed[40]), (41, claimed[41]), (42, claimed[42])])
+        await uow.commit()
+    assert forgotten == {40, 41}
+    assert await stored_ids(database) == [42], "the other claimer's update is left to it"
+
+
+async def test_a_processor_forgets_updates_that_finish_together_in_one_transaction(database: Database) -> None:
+    async with database.units() as uow:
+        for update_id in range(50, 56):
+            update = message_update(update_id, update_id, "hello")
+            await uow.inbox.add(update_id, sender_key(update, b"test"), update, NOW)
+        await uow.commit()
+    handled: list[int] = []
+    commits = 0
+    units = database.units
+
+    class CountingUnits:
+        def __call__(self) -> Any:
+            unit = units()
+            commit = unit.commit
+
+            async def counted() -> None:
+                nonlocal commits
+                commits += 1
+                await commit()
+
+            unit.commit = counted  # type: ignore[method-assign]
+            return unit
+
+    async def handle(payload: dict[str, Any]) -> None:
+        handled.append(payload["update_id"])
+
+    processor = InboxProcessor(CountingUnits(), handle, concurrency=10, clock=Clock())  # type: ignore[arg-type]
+    await processor.round()  # one claim for all six
+    await processor.drain()
+    assert sorted(handled) == list(range(50, 56))
+    assert await stored_ids(database) == []
+    assert commits == 2, "one transaction to claim the six, one to forget them"
