@@ -53,26 +53,35 @@ def sender_key(data: dict[str, Any], secret: bytes) -> str:
     The HMAC is keyed with a secret derived from the data key (DataCipher.derive_secret(SENDER_KEY_PURPOSE)), so a
     stored key cannot be turned back into a Telegram id by hashing every possible id.
     """
+    return _readable_and_keyed(data, secret)[1]
+
+
+def _readable_and_keyed(data: dict[str, Any], secret: bytes) -> tuple[dict[str, Any], str]:
+    """The update as it is to be stored, and its sender key, from one parse.
+
+    An update PTB cannot parse is stored bare (`{"update_id": N}`), under its own id: it is handled on its own and
+    the handler ignores it, and its content (member text, perhaps) is never kept or logged.
+    """
     try:
         key = ordering_key(Update.de_json(data, None))
-    except Exception:  # an update PTB cannot read is handled on its own; the handler drops it
-        key = None
+    except Exception as error:
+        log.error("update_unparseable update_id=%s error=%s", data["update_id"], type(error).__name__)
+        return {"update_id": data["update_id"]}, f"update:{data['update_id']}"
     if key is None:
-        return f"update:{data['update_id']}"
-    return hmac.new(secret, str(key).encode(), hashlib.sha256).hexdigest()[:40]
+        return data, f"update:{data['update_id']}"
+    return data, hmac.new(secret, str(key).encode(), hashlib.sha256).hexdigest()[:40]
 
 
 async def store_updates(units: UnitOfWorkFactory, updates: Sequence[dict[str, Any]], now: datetime) -> int:
-    """Commit updates to the inbox in one transaction; return how many were new.
+    """Commit updates to the inbox in one statement and transaction; return how many were new.
 
     Idempotent on update_id: an update already waiting is left as it is, and one stored again after it was
     handled (Telegram sent it again) is handled as a duplicate, with no second effect (processed_updates).
     """
     async with units() as uow:
         secret = uow.cipher.derive_secret(SENDER_KEY_PURPOSE)
-        stored = 0
-        for data in updates:
-            stored += await uow.inbox.add(data["update_id"], sender_key(data, secret), data, now)
+        keyed = [_readable_and_keyed(data, secret) for data in updates]
+        stored = await uow.inbox.add_many([(data["update_id"], key, data) for data, key in keyed], now)
         await uow.commit()
     return stored
 

@@ -34,7 +34,8 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    options.setdefault("pool_size", 10)
+    options.setdefault("pool_size", 20)
+    options.setdefault("max_overflow", 0)  # connections beyond the pool would be opened and closed per transaction
     engine = create_async_engine(url, **options)
     if not options.get("pool_pre_ping"):
         _ping_when_idle(engine)

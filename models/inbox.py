@@ -61,21 +61,32 @@ class InboxRepository:
 
     async def add(self, update_id: int, sender_key: str, payload: dict[str, Any], now: datetime) -> bool:
         """Store an update; False if an update with this id is already waiting."""
+        return bool(await self.add_many([(update_id, sender_key, payload)], now))
+
+    async def add_many(self, updates: Sequence[tuple[int, str, dict[str, Any]]], now: datetime) -> int:
+        """Store updates (update_id, sender key, payload) in one statement; return how many were new (an update
+        already waiting is left as it is)."""
+        if not updates:
+            return 0
         dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        rows = [
+            {
+                "update_id": update_id,
+                "sender_key": sender_key,
+                "payload_encrypted": self._cipher.encrypt(json.dumps(payload, separators=(",", ":"))),
+                "received_at": now,
+                "attempts": 0,
+            }
+            for update_id, sender_key, payload in updates
+        ]
         statement = (
-            insert(InboxUpdate)
-            .values(
-                update_id=update_id,
-                sender_key=sender_key,
-                payload_encrypted=self._cipher.encrypt(json.dumps(payload, separators=(",", ":"))),
-                received_at=now,
-                attempts=0,
-            )
+            insert(InboxUpdate.__table__)
+            .values(rows)
             .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(InboxUpdate.__table__.c.update_id)
         )
-        result = await self._session.execute(statement)
-        return bool(getattr(result, "rowcount", 0))
+        return len((await self._session.execute(statement)).all())
 
     async def claim(
         self, now: datetime, limit: int, lease: timedelta, exclude: Collection[int] = ()

@@ -22,7 +22,8 @@ class TolerantBot(ExtBot[None]):
 
     Without this, one unparseable update fails the whole getUpdates batch: PTB logs the batch (member text
     included) and fetches the same batch again, so the loop is stuck. A bare update still advances the
-    offset, and the handler ignores it.
+    offset, and the handler ignores it. Cairn's own poller uses `fetch_updates`, which leaves this to the inbox
+    (it parses each update once there, for its sender key).
     """
 
     @property
@@ -36,12 +37,13 @@ class TolerantBot(ExtBot[None]):
     async def fetch_updates(
         self, offset: int | None, poll_seconds: float, allowed_updates: Sequence[str], limit: int = 100
     ) -> list[dict[str, Any]]:
-        """Call getUpdates and return the updates as Telegram sent them (what the inbox stores), each parseable.
+        """Call getUpdates and return the updates as Telegram sent them, for the inbox (bot/inbox.py
+        `store_updates` parses each once, and stores one PTB cannot parse bare).
 
         Calling it with `offset` confirms every update below it: Telegram will not send those again.
         """
         data = {"offset": offset, "timeout": poll_seconds, "limit": limit, "allowed_updates": list(allowed_updates)}
-        result = await self._post("getUpdates", data, read_timeout=poll_seconds + READ_MARGIN_SECONDS)
+        result = await super()._post("getUpdates", data, read_timeout=poll_seconds + READ_MARGIN_SECONDS)
         return [item for item in result if isinstance(item, dict)] if isinstance(result, list) else []
 
     async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:

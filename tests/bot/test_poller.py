@@ -133,6 +133,20 @@ async def test_storing_is_idempotent_on_update_id(database: Database) -> None:
         assert await uow.session.scalar(select(func.count()).select_from(InboxUpdate)) == 2
 
 
+async def test_a_batch_is_stored_in_one_go_and_an_update_ptb_cannot_parse_is_kept_bare(database: Database) -> None:
+    broken = {"update_id": 35, "message": {"text": CANARY_TEXT, "chat": "not a chat"}}
+    batch = [message_update(33, 7, "hello"), message_update(34, 7, "again"), broken]
+    assert await store_updates(database.units, [*batch, batch[0]], NOW) == 3, "a repeat within the batch is one"
+    async with database.units() as uow:
+        payloads = {update_id: await uow.inbox.payload(update_id) for update_id in (33, 34, 35)}
+        keys = dict((await uow.session.execute(select(InboxUpdate.update_id, InboxUpdate.sender_key))).all())
+    assert payloads[33] == batch[0] and payloads[34] == batch[1]
+    assert payloads[35] == {"update_id": 35}, "its content is not kept"
+    assert keys[33] == keys[34] != keys[35] == "update:35", "one member's updates share a key; the bare one has its own"
+    assert any("update_unparseable update_id=35" in line for line in LOG_CAPTURE.lines)
+    assert not any(CANARY_TEXT in line for line in LOG_CAPTURE.lines)
+
+
 async def test_rate_limits_server_errors_and_dropped_connections_are_waited_out_and_lose_nothing(
     polling: Polling,
 ) -> None:
