@@ -6,8 +6,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.schedule import CheckInPlan as PlanValue
@@ -43,8 +44,8 @@ class MoodPoint:
     at: datetime
 
 
-def plan_from_row(row: CheckInPlan) -> PlanValue:
-    """Turn a stored plan into the flows' value."""
+def plan_from_row(row: Any) -> PlanValue:
+    """Turn a stored plan (a CheckInPlan, or a row with its columns) into the flows' value."""
     hour, minute = (int(part) for part in row.time_of_day.split(":"))
     return PlanValue(
         frequency=Frequency(row.frequency),
@@ -56,6 +57,33 @@ def plan_from_row(row: CheckInPlan) -> PlanValue:
     )
 
 
+_plans = CheckInPlan.__table__.c
+_PLAN = select(
+    _plans.frequency,
+    _plans.weekdays,
+    _plans.time_of_day,
+    _plans.timezone,
+    _plans.instrument_id,
+    _plans.instrument_every,
+    _plans.checkins_since_instrument,
+    _plans.next_due_at,
+).where(_plans.member_id == bindparam("member_id"))
+_answers, _checkins, _scores = CheckInAnswer.__table__.c, CheckIn.__table__.c, InstrumentScore.__table__.c
+_RECENT_MOODS = (
+    select(_answers.value, _answers.answered_at)
+    .join(CheckIn.__table__, _checkins.id == _answers.checkin_id)
+    .where(_checkins.member_id == bindparam("member_id"), _answers.item_id == "mood")
+    .order_by(_answers.answered_at.desc(), _answers.id.desc())
+    .limit(bindparam("limit"))
+)
+_ALL_SCORES = (
+    select(_scores.instrument_id, _scores.value, _scores.scored_at, _scores.measures)
+    .join(CheckIn.__table__, _checkins.id == _scores.checkin_id)
+    .where(_checkins.member_id == bindparam("member_id"))
+    .order_by(_scores.scored_at, _scores.id)
+)
+
+
 class PlanRepository:
     """Check-in plans."""
 
@@ -65,7 +93,7 @@ class PlanRepository:
 
     async def get(self, member_id: int) -> PlanRow | None:
         """Return a member's plan, or None."""
-        row = await self._session.get(CheckInPlan, member_id)
+        row = (await self._session.execute(_PLAN, {"member_id": member_id})).first()
         if row is None:
             return None
         return PlanRow(plan_from_row(row), row.checkins_since_instrument, row.next_due_at)
@@ -196,13 +224,7 @@ class CheckInRepository:
 
     async def recent_moods(self, member_id: int, limit: int = 10) -> list[MoodPoint]:
         """Return the member's latest mood answers, oldest first."""
-        rows = await self._session.execute(
-            select(CheckInAnswer.value, CheckInAnswer.answered_at)
-            .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)
-            .where(CheckIn.member_id == member_id, CheckInAnswer.item_id == "mood")
-            .order_by(CheckInAnswer.answered_at.desc(), CheckInAnswer.id.desc())
-            .limit(limit)
-        )
+        rows = await self._session.execute(_RECENT_MOODS, {"member_id": member_id, "limit": limit})
         return [MoodPoint(value, at) for value, at in reversed(rows.all())]
 
     async def moods_since(self, member_id: int, since: datetime) -> list[MoodPoint]:
@@ -217,20 +239,8 @@ class CheckInRepository:
 
     async def scores_since(self, member_id: int, since: datetime | None = None) -> list[ScorePoint]:
         """Return instrument scores since a time, oldest first."""
-        query = (
-            select(
-                InstrumentScore.instrument_id,
-                InstrumentScore.value,
-                InstrumentScore.scored_at,
-                InstrumentScore.measures,
-            )
-            .join(CheckIn, CheckIn.id == InstrumentScore.checkin_id)
-            .where(CheckIn.member_id == member_id)
-            .order_by(InstrumentScore.scored_at, InstrumentScore.id)
-        )
-        if since is not None:
-            query = query.where(InstrumentScore.scored_at >= since)
-        rows = await self._session.execute(query)
+        query = _ALL_SCORES if since is None else _ALL_SCORES.where(_scores.scored_at >= since)
+        rows = await self._session.execute(query, {"member_id": member_id})
         return [
             ScorePoint(instrument_id, None if value is None else float(value), at, json.loads(measures or "{}"))
             for instrument_id, value, at, measures in rows.all()

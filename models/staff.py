@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import Member, StaffRole
@@ -36,6 +36,39 @@ class StaffRow:
         return start <= local.strftime("%H:%M") < end
 
 
+_roles, _members = StaffRole.__table__.c, Member.__table__.c
+_ROLE_OF_MEMBER = (
+    select(
+        _roles.member_id,
+        _roles.organisation_id,
+        _roles.role,
+        _roles.display_name,
+        _roles.on_duty,
+        _roles.rota_days,
+        _roles.rota_hours,
+        _members.chat_id,
+    )
+    .join(Member.__table__, _members.id == _roles.member_id)
+    .where(_roles.member_id == bindparam("member_id"))
+    .order_by(_roles.id)
+    .limit(1)
+)
+
+
+def _staff_row(
+    member_id: int,
+    organisation_id: int,
+    role: str,
+    display_name: str,
+    on_duty: bool,
+    rota_days: str,
+    rota_hours: str,
+    chat_id: int,
+) -> StaffRow:
+    days = frozenset(int(day) for day in rota_days.split(",") if day)
+    return StaffRow(member_id, organisation_id, role, display_name, on_duty, days, rota_hours, chat_id)
+
+
 class StaffTeam:
     """Staff roles, duty and rota."""
 
@@ -44,9 +77,9 @@ class StaffTeam:
         self._session = session
 
     async def of_member(self, member_id: int) -> StaffRow | None:
-        """Return a member's staff role, if any."""
-        rows = await self._rows(StaffRole.member_id == member_id)
-        return rows[0] if rows else None
+        """Return a member's staff role, if any (asked on every update: one statement built once)."""
+        row = (await self._session.execute(_ROLE_OF_MEMBER, {"member_id": member_id})).first()
+        return _staff_row(*row) if row else None
 
     async def of_organisation(self, organisation_id: int) -> list[StaffRow]:
         """Return an organisation's team."""
@@ -82,13 +115,13 @@ class StaffTeam:
             .order_by(StaffRole.id)
         )
         return [
-            StaffRow(
+            _staff_row(
                 role.member_id,
                 role.organisation_id,
                 role.role,
                 role.display_name,
                 role.on_duty,
-                frozenset(int(day) for day in role.rota_days.split(",") if day),
+                role.rota_days,
                 role.rota_hours,
                 chat_id,
             )
