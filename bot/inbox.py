@@ -29,6 +29,7 @@ from telegram import Update
 
 from bot.logs import where
 from bot.metrics import METRICS
+from bot.telegram.lean_update import without_old_keyboard
 from bot.telegram.ordering import ordering_key
 from models.inbox import MAX_ATTEMPTS, ClaimedUpdate
 from models.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -63,7 +64,7 @@ def _readable_and_keyed(data: dict[str, Any], secret: bytes) -> tuple[dict[str, 
     the handler ignores it, and its content (member text, perhaps) is never kept or logged.
     """
     try:
-        key = ordering_key(Update.de_json(data, None))
+        key = ordering_key(Update.de_json(without_old_keyboard(data), None))
     except Exception as error:
         log.error("update_unparseable update_id=%s error=%s", data["update_id"], type(error).__name__)
         return {"update_id": data["update_id"]}, f"update:{data['update_id']}"

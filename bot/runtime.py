@@ -31,6 +31,7 @@ from bot.poller import UpdatePoller
 from bot.service import MemberService
 from bot.settings import Settings
 from bot.telegram.handler import UpdateHandler
+from bot.telegram.lean_update import without_old_keyboard
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.observed_request import ObservedRequest
 from bot.telegram.ordering import PerMemberOrderedProcessor
@@ -197,7 +198,7 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
         log.error("test_hold_inbox_set: CAIRN_TEST_HOLD_INBOX is for tests only; updates are stored, not handled")
     inbox = InboxProcessor(
         units,
-        lambda payload: application.process_update(Update.de_json(payload, application.bot)),
+        lambda payload: application.process_update(Update.de_json(without_old_keyboard(payload), application.bot)),
         concurrency=settings.max_concurrent_updates,
         hold=settings.test_hold_inbox,
         single_instance=is_sqlite(settings.database_url),  # SQLite: one process per file, so leases at start are dead

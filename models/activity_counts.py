@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.activity_count_tables import ActivitySuggestionTally, SessionAttendance
+from models.database import dialect_of
 
 
 class ActivityCounts:
@@ -24,7 +25,7 @@ class ActivityCounts:
         self._session = session
 
     def _insert(self, table: type[ActivitySuggestionTally | SessionAttendance]) -> Any:
-        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        dialect = dialect_of(self._session)
         return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
     async def count_suggestions(self, organisation_id: int, day: date, shown: int) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.broadcast_tables import Broadcast, BroadcastDelivery, UnreachableMember
+from models.database import dialect_of
 from models.tables import ConsentRecord, Member
 
 LEASE = timedelta(seconds=60)
@@ -182,7 +183,7 @@ class DeliveryRepository:
     async def mark_unreachable(self, member_id: int, reason: str, now: datetime) -> None:
         """Remember that Telegram will not deliver to a member."""
         values = {"member_id": member_id, "reason": reason[:24], "since": now}
-        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        dialect = dialect_of(self._session)
         if dialect == "postgresql":
             statement = pg_insert(UnreachableMember).values(values).on_conflict_do_nothing(index_elements=["member_id"])
             await self._session.execute(statement)

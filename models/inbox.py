@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models.crypto import DataCipher
+from models.database import dialect_of
 from models.inbox_tables import InboxUpdate
 
 log = logging.getLogger("cairn.inbox")
@@ -68,7 +69,7 @@ class InboxRepository:
         already waiting is left as it is)."""
         if not updates:
             return 0
-        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        dialect = dialect_of(self._session)
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         rows = [
             {

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.schedule import CheckInPlan as PlanValue
 from models.checkins import plan_from_row
+from models.database import dialect_of
 from models.tables import CheckInPlan, Member, PromptDelivery, UnreachableMember
 
 LEASE = timedelta(minutes=2)
@@ -45,7 +46,7 @@ class PromptRepository:
         self._session = session
 
     def _insert(self) -> Callable[..., object]:
-        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        dialect = dialect_of(self._session)
         return pg_insert if dialect == "postgresql" else sqlite_insert  # type: ignore[return-value]
 
     async def claim_due(

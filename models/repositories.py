@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.crypto import DataCipher
+from models.database import dialect_of
 from models.tables import (
     ConsentRecord,
     Conversation,
@@ -255,7 +256,7 @@ class ConversationRepository:
     async def save(self, member_id: int, flow: str, step: str, data: Mapping[str, Any], now: datetime) -> None:
         """Remember a member's position (one statement: insert, or overwrite the one there)."""
         position = {"flow": flow, "step": step, "data_encrypted": self._cipher.encrypt_json(data), "updated_at": now}
-        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        dialect = dialect_of(self._session)
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         await self._session.execute(
             insert(Conversation)
@@ -277,7 +278,7 @@ class UpdateLog:
 
     async def claim(self, update_id: int, now: datetime) -> bool:
         """Record an update as handled; False if it was handled before."""
-        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        dialect = dialect_of(self._session)
         statement = _CLAIM_UPDATE["postgresql" if dialect == "postgresql" else "sqlite"]
         result = await self._session.execute(statement, {"update_id": update_id, "processed_at": now})
         return bool(getattr(result, "rowcount", 0))
