@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.schedule import CheckInPlan as PlanValue
@@ -84,6 +84,47 @@ _ALL_SCORES = (
 )
 
 
+_OPEN_CHECKIN = (
+    select(_checkins.id)
+    .where(_checkins.member_id == bindparam("member_id"), _checkins.status == "in_progress")
+    .order_by(_checkins.id.desc())
+    .limit(1)
+)
+_ABANDON_OPEN = (
+    update(CheckIn.__table__)
+    .where(_checkins.member_id == bindparam("p_member_id"), _checkins.status == "in_progress")
+    .values(status="abandoned", finished_at=bindparam("p_now"))
+)
+_NEW_CHECKIN = (
+    insert(CheckIn.__table__)
+    .values(
+        member_id=bindparam("p_member_id"),
+        local_day=bindparam("p_local_day"),
+        status="in_progress",
+        instrument_id=bindparam("p_instrument_id"),
+        started_at=bindparam("p_now"),
+    )
+    .returning(_checkins.id)
+)
+_NEW_ANSWER = insert(CheckInAnswer.__table__).values(
+    checkin_id=bindparam("p_checkin_id"),
+    item_id=bindparam("p_item_id"),
+    instrument_id=bindparam("p_instrument_id"),
+    value=bindparam("p_value"),
+    answered_at=bindparam("p_now"),
+)
+_SET_NOTE = (
+    update(CheckIn.__table__)
+    .where(_checkins.id == bindparam("p_checkin_id"))
+    .values(note_encrypted=bindparam("p_note"))
+)
+_FINISH = (
+    update(CheckIn.__table__)
+    .where(_checkins.id == bindparam("p_checkin_id"))
+    .values(status=bindparam("p_status"), finished_at=bindparam("p_now"))
+)
+
+
 class PlanRepository:
     """Check-in plans."""
 
@@ -151,42 +192,25 @@ class CheckInRepository:
         self._session = session
         self._cipher = cipher
 
-    async def open(self, member_id: int) -> CheckIn | None:
-        """Return the member's check-in in progress, if any."""
-        return await self._session.scalar(
-            select(CheckIn)
-            .where(CheckIn.member_id == member_id, CheckIn.status == "in_progress")
-            .order_by(CheckIn.id.desc())
-            .limit(1)
-        )
+    async def open_id(self, member_id: int) -> int | None:
+        """Return the id of the member's check-in in progress, if any."""
+        return await self._session.scalar(_OPEN_CHECKIN, {"member_id": member_id})
 
     async def start(self, member_id: int, local_day: str, instrument_id: str | None, now: datetime) -> None:
         """Open a check-in, closing any earlier one left in progress as abandoned."""
-        await self._session.execute(
-            update(CheckIn)
-            .where(CheckIn.member_id == member_id, CheckIn.status == "in_progress")
-            .values(status="abandoned", finished_at=now)
-        )
-        self._session.add(
-            CheckIn(member_id=member_id, local_day=local_day, instrument_id=instrument_id, started_at=now)
-        )
-        await self._session.flush()
+        await self._session.execute(_ABANDON_OPEN, {"p_member_id": member_id, "p_now": now})
+        await self._new(member_id, local_day, instrument_id, now)
 
     async def answer(self, member_id: int, item_id: str, value: int, instrument_id: str | None, now: datetime) -> None:
         """Store one answer on the open check-in."""
-        checkin = await self._require_open(member_id, now)
-        self._session.add(
-            CheckInAnswer(
-                checkin_id=checkin.id, item_id=item_id, instrument_id=instrument_id, value=value, answered_at=now
-            )
-        )
-        await self._session.flush()
+        checkin_id = await self._require_open(member_id, now)
+        values = {"p_item_id": item_id, "p_instrument_id": instrument_id, "p_value": value, "p_now": now}
+        await self._session.execute(_NEW_ANSWER, {"p_checkin_id": checkin_id, **values})
 
     async def note(self, member_id: int, text: str, now: datetime) -> None:
         """Store the free text of the open check-in, encrypted."""
-        checkin = await self._require_open(member_id, now)
-        checkin.note_encrypted = self._cipher.encrypt(text)
-        await self._session.flush()
+        checkin_id = await self._require_open(member_id, now)
+        await self._session.execute(_SET_NOTE, {"p_checkin_id": checkin_id, "p_note": self._cipher.encrypt(text)})
 
     async def score(
         self,
@@ -199,10 +223,10 @@ class CheckInRepository:
         now: datetime,
     ) -> None:
         """Store an instrument's score on the open check-in."""
-        checkin = await self._require_open(member_id, now)
+        checkin_id = await self._require_open(member_id, now)
         self._session.add(
             InstrumentScore(
-                checkin_id=checkin.id,
+                checkin_id=checkin_id,
                 instrument_id=instrument_id,
                 raw=raw,
                 value=value,
@@ -215,11 +239,10 @@ class CheckInRepository:
 
     async def finish(self, member_id: int, status: str, now: datetime) -> bool:
         """Close the open check-in; return whether one was open."""
-        checkin = await self.open(member_id)
-        if checkin is None:
+        checkin_id = await self.open_id(member_id)
+        if checkin_id is None:
             return False
-        checkin.status, checkin.finished_at = status, now
-        await self._session.flush()
+        await self._session.execute(_FINISH, {"p_checkin_id": checkin_id, "p_status": status, "p_now": now})
         return True
 
     async def recent_moods(self, member_id: int, limit: int = 10) -> list[MoodPoint]:
@@ -246,10 +269,12 @@ class CheckInRepository:
             for instrument_id, value, at, measures in rows.all()
         ]
 
-    async def _require_open(self, member_id: int, now: datetime) -> CheckIn:
-        checkin = await self.open(member_id)
-        if checkin is None:  # a prompt's mood button after a restart, or a check-in begun before STORE
-            checkin = CheckIn(member_id=member_id, local_day=now.date().isoformat(), started_at=now)
-            self._session.add(checkin)
-            await self._session.flush()
-        return checkin
+    async def _require_open(self, member_id: int, now: datetime) -> int:
+        checkin_id = await self.open_id(member_id)
+        if checkin_id is None:  # a prompt's mood button after a restart, or a check-in begun before STORE
+            checkin_id = await self._new(member_id, now.date().isoformat(), None, now)
+        return checkin_id
+
+    async def _new(self, member_id: int, local_day: str, instrument_id: str | None, now: datetime) -> int:
+        values = {"p_member_id": member_id, "p_local_day": local_day, "p_instrument_id": instrument_id, "p_now": now}
+        return int((await self._session.execute(_NEW_CHECKIN, values)).scalar_one())

@@ -56,9 +56,26 @@ _conversations = Conversation.__table__.c
 _CONVERSATION = select(_conversations.flow, _conversations.step, _conversations.data_encrypted).where(
     _conversations.member_id == bindparam("member_id")
 )
+
+
+def _conversation_upsert(insert: Any) -> Insert:
+    statement = insert(Conversation.__table__).values(
+        member_id=bindparam("p_member_id"),
+        flow=bindparam("p_flow"),
+        step=bindparam("p_step"),
+        data_encrypted=bindparam("p_data_encrypted"),
+        updated_at=bindparam("p_updated_at"),
+    )
+    columns = ("flow", "step", "data_encrypted", "updated_at")
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=["member_id"], set_={column: statement.excluded[column] for column in columns}
+    )
+
+
+_SAVE_CONVERSATION = {"postgresql": _conversation_upsert(pg_insert), "sqlite": _conversation_upsert(sqlite_insert)}
 _CLAIM_UPDATE: dict[str, Insert] = {
     dialect: insert(ProcessedUpdate.__table__)
-    .values(update_id=bindparam("update_id"), processed_at=bindparam("processed_at"))
+    .values(update_id=bindparam("p_update_id"), processed_at=bindparam("p_processed_at"))
     .on_conflict_do_nothing(index_elements=["update_id"])
     for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
@@ -256,13 +273,8 @@ class ConversationRepository:
     async def save(self, member_id: int, flow: str, step: str, data: Mapping[str, Any], now: datetime) -> None:
         """Remember a member's position (one statement: insert, or overwrite the one there)."""
         position = {"flow": flow, "step": step, "data_encrypted": self._cipher.encrypt_json(data), "updated_at": now}
-        dialect = dialect_of(self._session)
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        await self._session.execute(
-            insert(Conversation)
-            .values(member_id=member_id, **position)
-            .on_conflict_do_update(index_elements=["member_id"], set_=position)
-        )
+        values = {"p_member_id": member_id, **{f"p_{name}": value for name, value in position.items()}}
+        await self._session.execute(_SAVE_CONVERSATION[dialect_of(self._session)], values)
 
     async def end(self, member_id: int) -> None:
         """Forget a member's position."""
@@ -280,7 +292,7 @@ class UpdateLog:
         """Record an update as handled; False if it was handled before."""
         dialect = dialect_of(self._session)
         statement = _CLAIM_UPDATE["postgresql" if dialect == "postgresql" else "sqlite"]
-        result = await self._session.execute(statement, {"update_id": update_id, "processed_at": now})
+        result = await self._session.execute(statement, {"p_update_id": update_id, "p_processed_at": now})
         return bool(getattr(result, "rowcount", 0))
 
 
