@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import ContextTypes
 
 from bot.logs import where
 from bot.service import Delivery, MemberService
-from bot.telegram.render import NO_PREVIEW, notice_text, reply_messages
+from bot.telegram.render import notice_text, reply_messages
 from bot.telegram.sending import GaveUp, with_retries
+from bot.telegram.tolerant_bot import TolerantBot
 from bot.telegram.translate import Translated, translate
 from flows.inbound import ButtonPress, Command
 from flows.outcome import Outcome, Text
@@ -56,6 +58,7 @@ class UpdateHandler:
         chat_id = translated.sender.chat_id
         messages = delivery.messages if delivery.messages is not None else self._messages(outcome)
         sent = 0  # messages Telegram confirmed (or handed to the outbox)
+        sender = cast(TolerantBot, bot)  # build_bot's bot: sends without parsing Telegram's answer back
         try:
             if outcome.refused:
                 log.warning("button_refused reason=%s", outcome.refused)
@@ -76,9 +79,7 @@ class UpdateHandler:
                 try:
                     await with_retries(
                         "send_message",
-                        lambda text=text, markup=markup: bot.send_message(  # type: ignore[misc]
-                            chat_id, text, reply_markup=markup, link_preview_options=NO_PREVIEW
-                        ),
+                        lambda text=text, markup=markup: sender.send_text(chat_id, text, markup),  # type: ignore[misc]
                         attempts=4,
                         raise_on_give_up=True,
                     )
