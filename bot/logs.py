@@ -12,6 +12,7 @@ QUIET_LOGGERS = {
     "telegram": logging.WARNING,  # telegram.ext logs whole updates (with member text) at DEBUG; INFO adds nothing
     "apscheduler": logging.ERROR,  # "skipped: maximum number of running instances" is expected, not news
     "aiohttp.access": logging.WARNING,
+    "aiohttp.client": logging.WARNING,  # Cairn's Bot API requests (bot/telegram/aiohttp_request.py)
     "sqlalchemy": logging.WARNING,
     "aiosqlite": logging.WARNING,  # logs SQL with its parameters at DEBUG
     "asyncpg": logging.WARNING,

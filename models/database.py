@@ -35,6 +35,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     options.setdefault("pool_size", 20)
+    options.setdefault("pool_use_lifo", True)  # the busiest connections stay busy: fewer idle long enough to ping
     options.setdefault("max_overflow", 0)  # connections beyond the pool would be opened and closed per transaction
     engine = create_async_engine(url, **options)
     if not options.get("pool_pre_ping"):
@@ -55,8 +56,8 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             return
         try:
             dialect.do_ping(dbapi_connection)
-        except Exception as error:  # the pool invalidates this connection and checks out a fresh one
-            raise exc.DisconnectionError("the pooled connection did not answer a ping") from error
+        except Exception as error:  # as pool_pre_ping: this and every older pooled connection are replaced
+            raise exc.InvalidatePoolError("the pooled connection did not answer a ping") from error
         record.info[_LAST_USED] = time.monotonic()
 
     event.listen(engine.sync_engine, "connect", used_now)

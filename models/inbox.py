@@ -152,7 +152,7 @@ class InboxRepository:
     async def renew(self, leases: Sequence[tuple[int, int]], until: datetime) -> set[int]:
         """Extend the leases (update_id, attempts) still ours; return the update_ids whose lease was extended."""
         renewed = set()
-        for update_id, attempts in leases:
+        for update_id, attempts in sorted(leases):  # in update_id order, as every locker of several rows does
             result = await self._session.execute(
                 update(InboxUpdate).where(_on_lease(update_id, attempts)).values(leased_until=until)
             )
@@ -162,7 +162,7 @@ class InboxRepository:
 
     async def release(self, leases: Sequence[tuple[int, int]]) -> None:
         """Hand back leases (update_id, attempts) still ours, so any instance may claim these updates now."""
-        for update_id, attempts in leases:
+        for update_id, attempts in sorted(leases):  # in update_id order, as every locker of several rows does
             await self._session.execute(
                 update(InboxUpdate).where(_on_lease(update_id, attempts)).values(leased_until=None)
             )
@@ -215,6 +215,11 @@ class InboxRepository:
         if not leases:
             return set()
         matches = or_(*(_on_lease(update_id, attempts) for update_id, attempts in leases))
+        # Lock the rows in update_id order first, as renew and release do: a DELETE locks them in the table's own
+        # order, which another instance's renewal (one row at a time, by update_id) could cross into a deadlock.
+        await self._session.execute(
+            select(InboxUpdate.update_id).where(matches).order_by(InboxUpdate.update_id).with_for_update()
+        )
         result = await self._session.execute(delete(InboxUpdate).where(matches).returning(InboxUpdate.update_id))
         return set(result.scalars().all())
 

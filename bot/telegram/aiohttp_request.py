@@ -8,8 +8,8 @@ is compiled. The Bot API semantics are PTB's: this class only moves bytes.
 Errors are PTB's, so the callers' handling is unchanged: a timeout is `TimedOut` and any other transport failure is
 `NetworkError`. A timeout that came after the request was written (no answer in time) is `AnswerTimedOut`, because
 Telegram may have acted on it; a timeout waiting for a connection (the request never left) is plain `TimedOut`.
-Error texts carry the exception's type only: aiohttp's own messages can hold the request's address, and with it
-the bot token.
+Error texts carry the exception's type only, and aiohttp's exception is not chained to them: its messages can hold
+the request's address, and with it the bot token.
 """
 
 from __future__ import annotations
@@ -97,12 +97,14 @@ class AiohttpRequest(BaseRequest):
                 method, url, data=_body(request_data, files), timeout=timeout, allow_redirects=False
             ) as response:
                 return response.status, await response.read()
-        except aiohttp.ConnectionTimeoutError as error:  # no connection in time: the request never left
-            raise TimedOut("Timed out before the request was sent") from error
-        except TimeoutError as error:  # written, but no answer in time: it may have reached Telegram
-            raise AnswerTimedOut("Timed out waiting for Telegram's answer") from error
+        # `from None`: aiohttp's own exceptions can name the address, token included, and a chained cause would be
+        # printed with any traceback that reaches stderr unlogged.
+        except aiohttp.ConnectionTimeoutError:  # no connection in time: the request never left
+            raise TimedOut("Timed out before the request was sent") from None
+        except TimeoutError:  # written, but no answer in time: it may have reached Telegram
+            raise AnswerTimedOut("Timed out waiting for Telegram's answer") from None
         except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{type(error).__name__}") from error
+            raise NetworkError(f"aiohttp.{type(error).__name__}") from None
 
     def _timeout(self, read: Any, write: Any, connect: Any, pool: Any, upload: bool) -> aiohttp.ClientTimeout:
         """aiohttp's timeouts from PTB's. Waiting for a pooled connection and connecting count as connecting.

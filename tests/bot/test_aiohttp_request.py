@@ -4,6 +4,7 @@ difference that matters for never sending twice: a timeout after the request lef
 from __future__ import annotations
 
 import asyncio
+import traceback
 from collections.abc import AsyncIterator
 
 import pytest
@@ -117,6 +118,7 @@ async def test_no_answer_in_time_may_have_arrived(server: Server) -> None:
         await request.shutdown()
     assert may_have_arrived(caught.value)
     assert len(server.received) == 1  # it did arrive
+    assert TOKEN not in "".join(traceback.format_exception(caught.value))
 
 
 async def test_waiting_for_a_free_connection_is_a_timeout_that_never_left(server: Server) -> None:
@@ -132,6 +134,8 @@ async def test_waiting_for_a_free_connection_is_a_timeout_that_never_left(server
         await request.shutdown()
     assert not may_have_arrived(caught.value)
     assert len(server.received) == 1  # the second never reached the server
+    printed = "".join(traceback.format_exception(caught.value))  # as an uncaught error would reach stderr
+    assert TOKEN not in printed, "aiohttp's message names the address; it must not be chained"
 
 
 async def test_a_refused_connection_is_a_network_error_naming_no_address() -> None:

@@ -6,7 +6,8 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from bot.inbox import InboxProcessor
 from bot.metrics import METRICS
@@ -371,3 +372,38 @@ async def test_a_processor_forgets_updates_that_finish_together_in_one_transacti
     assert sorted(handled) == list(range(50, 56))
     assert await stored_ids(database) == []
     assert commits == 2, "one transaction to claim the six, one to forget them"
+
+
+async def test_forgetting_a_batch_never_deadlocks_with_another_instance_renewing_the_same_rows(
+    database: Database,
+) -> None:
+    if database.backend != "postgresql":
+        pytest.skip("row locks between instances: PostgreSQL only (SQLite runs one instance)")
+    async with database.units() as uow:
+        for update_id, user in ((60, 7), (61, 8)):
+            update = message_update(update_id, user, "hello")
+            await uow.inbox.add(update_id, sender_key(update, b"test"), update, NOW)
+        await uow.commit()
+    async with database.units() as uow:
+        claimed = sorted((item.update_id, item.attempts) for item in await uow.inbox.claim(NOW, 5, LEASE))
+        await uow.commit()
+    async with database.units() as uow:  # 60's new row version now lies after 61's in the table
+        await uow.inbox.renew([claimed[0]], NOW + LEASE)
+        await uow.commit()
+    async with database.units() as renewing:  # another instance renews 60, then 61, in one transaction
+        await renewing.inbox.renew([claimed[0]], NOW + 2 * LEASE)
+        forgetting = asyncio.create_task(_forget_both(database, claimed))
+        await asyncio.sleep(0.3)  # the batch delete is now waiting for 60
+        await renewing.inbox.renew([claimed[1]], NOW + 2 * LEASE)  # a deadlock, if the delete had locked 61 first
+        await renewing.commit()
+    assert await asyncio.wait_for(forgetting, 10) == {60, 61}
+    assert await stored_ids(database) == []
+
+
+async def _forget_both(database: Database, leases: list[tuple[int, int]]) -> set[int]:
+    async with database.units() as uow:  # a table scan, as on a small inbox: rows met in the table's own order
+        await uow.session.execute(text("SET LOCAL enable_indexscan = off"))
+        await uow.session.execute(text("SET LOCAL enable_bitmapscan = off"))
+        forgotten = await uow.inbox.done_many(leases)
+        await uow.commit()
+        return forgotten

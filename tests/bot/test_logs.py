@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_http_client_and_telegram_loggers_are_held_at_warning() -> None:
     import logging
 
-    for name in ("httpx", "httpcore", "telegram"):
+    for name in ("httpx", "httpcore", "telegram", "aiohttp.client"):
         assert QUIET_LOGGERS[name] >= logging.WARNING, name
 
 

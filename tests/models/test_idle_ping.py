@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -65,5 +66,25 @@ async def test_a_connection_used_just_now_is_not_pinged(postgres_url: str, monke
         with pytest.raises(DBAPIError):  # unpinged: the cut shows on first use...
             await _backend(engine)
         assert await _backend(engine) != first  # ...and the pool has replaced it for the next
+    finally:
+        await engine.dispose()
+
+
+async def test_a_failed_ping_replaces_every_older_connection_as_pool_pre_ping_would(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(models.database, "PING_AFTER_IDLE_SECONDS", 0.5)
+    engine = create_engine(postgres_url, pool_size=2, max_overflow=0, pool_use_lifo=False)  # first in, first out
+    try:
+        async with engine.connect() as idle, engine.connect() as recent:
+            await idle.execute(text("SELECT 1"))
+            await recent.execute(text("SELECT 1"))
+            await idle.close()  # back to the pool first
+            await asyncio.sleep(1.0)  # idle now counts as idle
+            await recent.execute(text("SELECT 1"))
+        await _cut_every_other_connection(postgres_url)
+        async with engine.connect() as first, engine.connect() as second:  # first: the idle one, whose ping fails
+            await first.execute(text("SELECT 1"))
+            await second.execute(text("SELECT 1"))  # the recent one, not pinged: replaced all the same
     finally:
         await engine.dispose()
