@@ -27,7 +27,8 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """Create an engine; SQLite gets foreign keys, secure deletion, a busy timeout and write-ahead logging on every
-    connection, through aiosqlite with one trip to its thread per statement (models/sqlite_driver.py).
+    connection, through aiosqlite with one trip to its thread per statement (models/sqlite_driver.py). PostgreSQL
+    gets a fixed pool of 20 whose connections are pinged only after being idle (_ping_when_idle).
     """
     if is_sqlite(url):
         options.setdefault("async_creator", fused_creator(make_url(url)))
@@ -45,7 +46,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
 
 def _ping_when_idle(engine: AsyncEngine) -> None:
     """Ping a pooled connection before use only when it has been idle (PING_AFTER_IDLE_SECONDS); a failed ping
-    makes the pool replace it, as SQLAlchemy's pool_pre_ping does on every checkout."""
+    makes the pool replace it and every older connection, as SQLAlchemy's pool_pre_ping does on every checkout."""
     dialect = engine.sync_engine.dialect
 
     def used_now(_dbapi_connection: Any, record: ConnectionPoolEntry, *_: Any) -> None:

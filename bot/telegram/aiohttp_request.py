@@ -1,9 +1,9 @@
 """PTB's request interface over aiohttp: the Bot API calls Cairn makes, with less work per call than httpx.
 
-The bench (`python -m bench e2e`) showed PTB's default HTTPX transport spending about 40% of Cairn's CPU per
-update in httpcore's connection pool: every request checks every pooled connection with two system calls, and
-looks up sniffio with a failing import. aiohttp's pool hands out an idle connection directly, and its HTTP parser
-is compiled. The Bot API semantics are PTB's: this class only moves bytes.
+Profiling the bot under the bench's load (`python -m bench e2e`) put sending at about 40% of its main thread's
+time with PTB's default HTTPX transport, most of it in httpcore's connection pool: every request checks every
+pooled connection with two system calls, and looks up sniffio with a failing import. aiohttp's pool hands out an
+idle connection directly, and its HTTP parser is compiled. The Bot API semantics are PTB's: this class only moves bytes.
 
 Errors are PTB's, so the callers' handling is unchanged: a timeout is `TimedOut` and any other transport failure is
 `NetworkError`. A timeout that came after the request was written (no answer in time) is `AnswerTimedOut`, because
