@@ -37,6 +37,7 @@ from flows.snapshot import (
 from flows.texts import Catalogue
 from models.alerts import AlertRow
 from models.repositories import MemberContext, OrganisationRow
+from models.staff import StaffRow
 from models.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("cairn.service")
@@ -113,12 +114,12 @@ class MemberService:
             snapshot = await self._snapshot(uow, context, now)
             start = await self._start_target(uow, inbound) if isinstance(inbound, Command) else None
             facts = Facts(snapshot, self._catalogue, self._crisis, now, start, self._instruments, language)
-            if member is not None:
-                facts = await self._staff_facts(uow, facts, member.id, inbound)
-                facts = await self._activity_facts.add(uow, facts, member.id, inbound)
+            if context is not None:
+                facts = await self._staff_facts(uow, facts, context.member.id, context.staff, inbound)
+                facts = await self._activity_facts.add(uow, facts, context.member.id, inbound)
                 facts = await self._broadcast_facts.add(uow, facts, inbound)
-                if context is not None and context.unreachable:  # they wrote: Telegram delivers to them again
-                    await uow.broadcast_deliveries.mark_reachable(member.id)
+                if context.unreachable:  # they wrote: Telegram delivers to them again
+                    await uow.broadcast_deliveries.mark_reachable(context.member.id)
             outcome = router.handle(inbound, facts, method=method)
             telegram = (sender.telegram_user_id, sender.chat_id, sender.update_id, sender.first_name)
             delivery = await self._effects.apply(uow, outcome, member, facts, telegram)
@@ -153,9 +154,9 @@ class MemberService:
         )
         position = self.ephemeral.get(member.id, now)
         if position is None:
-            stored = await uow.conversations.get(member.id)
+            stored = context.conversation  # read with the member, in this transaction
             position = ConversationPosition(stored.flow, stored.step, stored.data) if stored else None
-        plan = await uow.plans.get(member.id)
+        plan = context.plan
         moods: tuple[int, ...] = ()
         scores: dict[str, tuple[float, ...]] = {}
         if consent.store and position is not None and position.flow == "ci":
@@ -175,9 +176,10 @@ class MemberService:
             recent_scores=scores,
         )
 
-    async def _staff_facts(self, uow: UnitOfWork, facts: Facts, member_id: int, inbound: Inbound) -> Facts:
+    async def _staff_facts(
+        self, uow: UnitOfWork, facts: Facts, member_id: int, role: StaffRow | None, inbound: Inbound
+    ) -> Facts:
         """Add what staff actions and relayed chats need: the role, the team, the alert, the relay."""
-        role = await uow.team.of_member(member_id)
         staff = (
             StaffInfo(role.organisation_id, role.role, role.display_name, role.on_duty, role.rota_days, role.rota_hours)
             if role

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Insert, bindparam, delete, func, select, update
@@ -13,9 +14,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.checkins import PlanRow, plan_from_row
 from models.crypto import DataCipher
 from models.database import dialect_of
+from models.staff import StaffRow, staff_row
 from models.tables import (
+    CheckInPlan,
     ConsentRecord,
     Conversation,
     Member,
@@ -29,6 +33,14 @@ from models.tables import (
 # The statements every update runs, built once with bound parameters: building an ORM statement for each call
 # cost about as much again as running it (`python -m bench e2e`, profiled).
 _members, _organisations, _unreachable = Member.__table__.c, Organisation.__table__.c, UnreachableMember.__table__.c
+_conversations, _plans, _roles = Conversation.__table__.c, CheckInPlan.__table__.c, StaffRole.__table__.c
+_other_roles = StaffRole.__table__.alias("other_roles")
+_FIRST_ROLE = (
+    select(func.min(_other_roles.c.id))
+    .where(_other_roles.c.member_id == _members.id)
+    .correlate(Member.__table__)
+    .scalar_subquery()
+)
 _CONTEXT_BY_TELEGRAM_USER = (
     select(
         _members.id,
@@ -39,20 +51,33 @@ _CONTEXT_BY_TELEGRAM_USER = (
         _members.language,
         _organisations.slug,
         _organisations.name,
-        _unreachable.member_id.is_not(None),
+        _unreachable.member_id.is_not(None).label("unreachable"),
+        _conversations.flow.label("conversation_flow"),
+        _conversations.step.label("conversation_step"),
+        _conversations.data_encrypted.label("conversation_data"),
+        *(column.label(f"plan_{column.name}") for column in _plans if column.name != "member_id"),
+        _roles.organisation_id.label("role_organisation_id"),
+        _roles.role.label("role_role"),
+        _roles.display_name.label("role_display_name"),
+        _roles.on_duty.label("role_on_duty"),
+        _roles.rota_days.label("role_rota_days"),
+        _roles.rota_hours.label("role_rota_hours"),
     )
     .select_from(Member.__table__)
     .outerjoin(Organisation.__table__, _organisations.id == _members.organisation_id)
     .outerjoin(UnreachableMember.__table__, _unreachable.member_id == _members.id)
+    .outerjoin(Conversation.__table__, _conversations.member_id == _members.id)
+    .outerjoin(CheckInPlan.__table__, _plans.member_id == _members.id)
+    .outerjoin(StaffRole.__table__, _roles.id == _FIRST_ROLE)
     .where(_members.telegram_user_id == bindparam("telegram_user_id"))
 )
 _consents = ConsentRecord.__table__.c
+_PLAN_LABELS = tuple(f"plan_{column.name}" for column in _plans if column.name != "member_id")
 _CONSENT_HISTORY = (
     select(_consents.scope, _consents.action, _consents.share_level, _consents.recorded_at)
     .where(_consents.member_id == bindparam("member_id"))
     .order_by(_consents.id)
 )
-_conversations = Conversation.__table__.c
 _CONVERSATION = select(_conversations.flow, _conversations.step, _conversations.data_encrypted).where(
     _conversations.member_id == bindparam("member_id")
 )
@@ -109,6 +134,9 @@ class MemberContext:
     member: MemberRow
     organisation: OrganisationRow | None
     unreachable: bool  # Telegram refused to deliver to them; writing to the bot clears it
+    conversation: ConversationRow | None = None  # where they are in a conversation, as stored
+    plan: PlanRow | None = None  # their check-in plan
+    staff: StaffRow | None = None  # their staff role (the first, if they have several)
 
 
 @dataclass(frozen=True)
@@ -187,9 +215,10 @@ def _member(row: Member) -> MemberRow:
 class MemberRepository:
     """Members."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside the given session."""
+    def __init__(self, session: AsyncSession, cipher: DataCipher | None = None) -> None:
+        """Work inside the given session; the cipher opens the stored conversation read with a member's context."""
         self._session = session
+        self._cipher = cipher
 
     async def by_telegram_user(self, telegram_user_id: int) -> MemberRow | None:
         """Find a member by their Telegram user id."""
@@ -202,8 +231,28 @@ class MemberRepository:
         if row is None:
             return None
         member = MemberRow(*row[:6])
-        organisation = OrganisationRow(member.organisation_id, row[6], row[7]) if row[6] is not None else None
-        return MemberContext(member, organisation, bool(row[8]))
+        organisation = OrganisationRow(member.organisation_id, row.slug, row.name) if row.slug is not None else None
+        conversation = None
+        if row.conversation_flow is not None:
+            data = self._cipher.decrypt_json(row.conversation_data) if self._cipher else {}
+            conversation = ConversationRow(row.conversation_flow, row.conversation_step, data)
+        plan = None
+        if row.plan_frequency is not None:
+            columns = SimpleNamespace(**{name.removeprefix("plan_"): row._mapping[name] for name in _PLAN_LABELS})
+            plan = PlanRow(plan_from_row(columns), columns.checkins_since_instrument, columns.next_due_at)
+        staff = None
+        if row.role_role is not None:
+            staff = staff_row(
+                member.id,
+                row.role_organisation_id,
+                row.role_role,
+                row.role_display_name,
+                row.role_on_duty,
+                row.role_rota_days,
+                row.role_rota_hours,
+                member.chat_id,
+            )
+        return MemberContext(member, organisation, bool(row.unreachable), conversation, plan, staff)
 
     async def add(self, telegram_user_id: int, chat_id: int, organisation_id: int, now: datetime) -> MemberRow:
         """Register a member."""

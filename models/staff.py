@@ -55,7 +55,7 @@ _ROLE_OF_MEMBER = (
 )
 
 
-def _staff_row(
+def staff_row(
     member_id: int,
     organisation_id: int,
     role: str,
@@ -65,6 +65,7 @@ def _staff_row(
     rota_hours: str,
     chat_id: int,
 ) -> StaffRow:
+    """A staff role from its stored columns (rota days as stored: "0,2,4")."""
     days = frozenset(int(day) for day in rota_days.split(",") if day)
     return StaffRow(member_id, organisation_id, role, display_name, on_duty, days, rota_hours, chat_id)
 
@@ -79,7 +80,7 @@ class StaffTeam:
     async def of_member(self, member_id: int) -> StaffRow | None:
         """Return a member's staff role, if any (asked on every update: one statement built once)."""
         row = (await self._session.execute(_ROLE_OF_MEMBER, {"member_id": member_id})).first()
-        return _staff_row(*row) if row else None
+        return staff_row(*row) if row else None
 
     async def of_organisation(self, organisation_id: int) -> list[StaffRow]:
         """Return an organisation's team."""
@@ -115,7 +116,7 @@ class StaffTeam:
             .order_by(StaffRole.id)
         )
         return [
-            _staff_row(
+            staff_row(
                 role.member_id,
                 role.organisation_id,
                 role.role,

@@ -69,7 +69,7 @@ class UnitOfWork:
         """Open the session and bind the repositories."""
         self.session = self._sessions()
         self.organisations = OrganisationRepository(self.session)
-        self.members = MemberRepository(self.session)
+        self.members = MemberRepository(self.session, self.cipher)
         self.consents = ConsentRepository(self.session)
         self.conversations = ConversationRepository(self.session, self.cipher)
         self.updates = UpdateLog(self.session)

@@ -53,6 +53,40 @@ async def test_member_consent_and_conversation_round_trip(database: Database) ->
         assert conversation is not None and conversation.data == {"note": "free text"}
 
 
+async def test_a_members_context_is_read_in_one_query_with_conversation_plan_and_staff_role(
+    database: Database,
+) -> None:
+    from flows.schedule import CheckInPlan
+
+    async with database.units() as uow:
+        organisation = await uow.organisations.add("hillside", "Hillside", NOW)
+        member = await uow.members.add(7101, 7102, organisation.id, NOW)
+        plain = await uow.members.add(7103, 7103, organisation.id, NOW)
+        await uow.conversations.save(member.id, "ci", "note", {"mood": 4}, NOW)
+        await uow.conversations.save(member.id, "ci", "done", {"mood": 5}, NOW)  # saved again: overwritten
+        await uow.plans.save(member.id, CheckInPlan(), NOW + timedelta(days=1), NOW)
+        for role in ("volunteer", "coordinator"):  # invited again: the newer role replaces the older
+            await uow.staff.add_invite(organisation.id, role, f"token-{role}", NOW, NOW + timedelta(days=1))
+            invite = await uow.staff.invite_by_token(f"token-{role}")
+            assert invite is not None
+            await uow.staff.redeem(invite.id, member.id, organisation.id, role, NOW)
+        await uow.commit()
+    async with database.units() as uow:
+        context = await uow.members.context_by_telegram_user(7101)
+        bare = await uow.members.context_by_telegram_user(7103)
+        assert context is not None and bare is not None
+        assert context.member.chat_id == 7102 and context.organisation is not None
+        assert context.conversation == await uow.conversations.get(member.id)
+        assert context.conversation is not None and context.conversation.data == {"mood": 5}
+        assert context.plan == await uow.plans.get(member.id)
+        assert context.plan is not None and context.plan.next_due_at == NOW + timedelta(days=1)
+        assert context.staff == await uow.team.of_member(member.id)
+        assert context.staff is not None and context.staff.role == "coordinator"
+        assert (bare.conversation, bare.plan, bare.staff) == (None, None, None)
+        assert bare.member.id == plain.id
+        assert await uow.members.context_by_telegram_user(9999) is None
+
+
 async def test_a_redelivered_update_is_claimed_once(database: Database) -> None:
     async with database.units() as uow:
         assert await uow.updates.claim(991, NOW)
