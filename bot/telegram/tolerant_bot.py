@@ -1,30 +1,27 @@
-"""A Bot that survives updates it cannot parse, without writing their content to any log."""
+"""A Bot whose update fetching survives updates PTB cannot parse, and whose replies skip parsing the answer."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup
 from telegram.ext import ExtBot
 
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.rate_limit import SharedSendLimit
 from bot.telegram.render import NO_PREVIEW
 
-log = logging.getLogger("cairn.telegram")
-
 READ_MARGIN_SECONDS = 5.0  # a long poll's read timeout is its own timeout plus this (as PTB's get_updates does)
 
 
 class TolerantBot(ExtBot[None]):
-    """Replaces any update PTB cannot parse with a bare `{"update_id": N}`.
+    """PTB's bot with the calls Cairn's hot path makes its own way.
 
-    Without this, one unparseable update fails the whole getUpdates batch: PTB logs the batch (member text
-    included) and fetches the same batch again, so the loop is stuck. A bare update still advances the
-    offset, and the handler ignores it. Cairn's own poller uses `fetch_updates`, which leaves this to the inbox
-    (it parses each update once there, for its sender key).
+    `fetch_updates` returns getUpdates' items as Telegram sent them, unparsed: one update PTB cannot parse would
+    otherwise fail the whole batch (PTB logs it, member text included, and the loop is stuck). The inbox parses each
+    update once, for its sender key, and stores one PTB cannot parse bare (bot/inbox.py `store_updates`).
+    `send_text` sends a reply without parsing Telegram's answer back.
     """
 
     @property
@@ -44,7 +41,7 @@ class TolerantBot(ExtBot[None]):
         Calling it with `offset` confirms every update below it: Telegram will not send those again.
         """
         data = {"offset": offset, "timeout": poll_seconds, "limit": limit, "allowed_updates": list(allowed_updates)}
-        result = await super()._post("getUpdates", data, read_timeout=poll_seconds + READ_MARGIN_SECONDS)
+        result = await self._post("getUpdates", data, read_timeout=poll_seconds + READ_MARGIN_SECONDS)
         return [item for item in result if isinstance(item, dict)] if isinstance(result, list) else []
 
     async def send_text(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
@@ -55,19 +52,3 @@ class TolerantBot(ExtBot[None]):
         if reply_markup is not None:
             data["reply_markup"] = reply_markup
         await self._post("sendMessage", data)
-
-    async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
-        """Post as usual; sanitise getUpdates results item by item."""
-        result = await super()._post(endpoint, data, **kwargs)
-        if endpoint == "getUpdates" and isinstance(result, list):
-            return [self._parseable(item) for item in result]
-        return result
-
-    def _parseable(self, item: Any) -> Any:
-        try:
-            Update.de_json(item, self)
-        except Exception as error:
-            update_id = item.get("update_id") if isinstance(item, dict) else None
-            log.error("update_unparseable update_id=%s error=%s", update_id, type(error).__name__)
-            return {"update_id": update_id} if isinstance(update_id, int) else {"update_id": 0}
-        return item
