@@ -10,19 +10,28 @@ Errors are PTB's, so the callers' handling is unchanged: a timeout is `TimedOut`
 Telegram may have acted on it; a timeout waiting for a connection (the request never left) is plain `TimedOut`.
 Error texts carry the exception's type only, and aiohttp's exception is not chained to them: its messages can hold
 the request's address, and with it the bot token.
+
+A proxy named in the environment (HTTPS_PROXY, NO_PROXY, as PTB's httpx honoured) is looked up once per address
+and kept: aiohttp's own `trust_env` looks it up, and reads ~/.netrc, in a worker thread on every request, which
+showed in the bench's profile.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 __all__ = ["AiohttpRequest", "AnswerTimedOut", "may_have_arrived"]
+
+Proxy = tuple[URL | None, aiohttp.BasicAuth | None]
 
 
 class AnswerTimedOut(TimedOut):
@@ -39,7 +48,7 @@ class AiohttpRequest(BaseRequest):
     """A pooled aiohttp session for the Bot API, with PTB's timeouts (seconds; None waits for ever)."""
 
     __slots__ = ("_connect_timeout", "_connection_pool_size", "_media_write_timeout", "_pool_timeout",
-                 "_read_timeout", "_session", "_write_timeout")  # fmt: skip
+                 "_proxies", "_read_timeout", "_session", "_write_timeout")  # fmt: skip
 
     def __init__(
         self,
@@ -58,6 +67,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, Proxy] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -69,8 +79,9 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._connection_pool_size, limit_per_host=0)
             self._session = aiohttp.ClientSession(
-                connector=connector, trust_env=True, headers={"User-Agent": self.USER_AGENT}
+                connector=connector, trust_env=False, headers={"User-Agent": self.USER_AGENT}
             )
+            self._proxies.clear()
 
     async def shutdown(self) -> None:
         """Close the session and its connections."""
@@ -92,9 +103,19 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
         timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout, bool(files))
+        origin = "/".join(url.split("/", 3)[:3])  # scheme://host:port: which proxy applies depends only on it
+        proxy = self._proxies.get(origin)
+        if proxy is None:
+            proxy = self._proxies[origin] = await asyncio.to_thread(_proxy_from_environment, url)
         try:
             async with self._session.request(
-                method, url, data=_body(request_data, files), timeout=timeout, allow_redirects=False
+                method,
+                url,
+                data=_body(request_data, files),
+                timeout=timeout,
+                allow_redirects=False,
+                proxy=proxy[0],
+                proxy_auth=proxy[1],
             ) as response:
                 return response.status, await response.read()
         # `from None`: aiohttp's own exceptions can name the address, token included, and a chained cause would be
@@ -119,6 +140,15 @@ class AiohttpRequest(BaseRequest):
         return aiohttp.ClientTimeout(
             total=_sum(connecting, _sum(write, read)), connect=connecting, sock_connect=connect, sock_read=read
         )
+
+
+def _proxy_from_environment(url: str) -> Proxy:
+    """The proxy the environment names for `url` (with its credentials, from ~/.netrc if not in the variable), or
+    none; the same rules as aiohttp's `trust_env`. Reads files: run it in a thread."""
+    try:
+        return get_env_proxy_for_url(URL(url))
+    except (LookupError, ValueError):
+        return None, None
 
 
 def _sum(first: float | None, second: float | None) -> float | None:

@@ -16,6 +16,7 @@ from telegram.request._requestparameter import RequestParameter
 
 from bot.sandbox import Sandbox
 from bot.sandbox.server import serve_sandbox
+from bot.telegram import aiohttp_request
 from bot.telegram.aiohttp_request import AiohttpRequest, AnswerTimedOut, may_have_arrived
 from tests.e2e.harness import CANARY_TOKEN
 
@@ -40,7 +41,9 @@ class Server:
                 fields[name] = (value.filename, value.content_type, value.file.read())
             else:
                 fields[name] = value
-        self.received.append({"content_type": request.content_type, "fields": fields, "agent": request.headers})
+        self.received.append(
+            {"content_type": request.content_type, "fields": fields, "agent": request.headers, "host": request.host}
+        )
         if self.stall:
             await asyncio.sleep(self.stall)
         return web.json_response({"ok": True, "result": True}, status=200)
@@ -160,6 +163,49 @@ async def test_it_must_be_initialized_and_opens_again_after_shutdown(server: Ser
         assert (await request.do_request(f"{server.url}/getMe", "POST"))[0] == 200
     finally:
         await request.shutdown()
+
+
+@pytest.fixture
+def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+async def test_a_proxy_named_in_the_environment_carries_every_request_and_is_looked_up_once(
+    server: Server, monkeypatch: pytest.MonkeyPatch, no_proxy_settings: None
+) -> None:
+    monkeypatch.setenv("http_proxy", server.url.split("/bot")[0])  # the recording server plays the proxy
+    lookups: list[str] = []
+    original = aiohttp_request._proxy_from_environment
+
+    def counted(url: str) -> aiohttp_request.Proxy:
+        lookups.append(url)
+        return original(url)
+
+    monkeypatch.setattr(aiohttp_request, "_proxy_from_environment", counted)
+    request = await _request()
+    try:
+        for method in ("getMe", "sendMessage", "getUpdates"):
+            status, _ = await request.do_request(f"http://telegram.invalid/bot{TOKEN}/{method}", "POST", _data(a=1))
+            assert status == 200
+    finally:
+        await request.shutdown()
+    assert [seen["host"] for seen in server.received] == ["telegram.invalid"] * 3  # all went through the proxy
+    assert len(lookups) == 1
+
+
+async def test_an_address_the_environment_exempts_from_the_proxy_is_reached_directly(
+    server: Server, monkeypatch: pytest.MonkeyPatch, no_proxy_settings: None
+) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    request = await _request()
+    try:
+        assert (await request.do_request(f"{server.url}/getMe", "POST"))[0] == 200
+    finally:
+        await request.shutdown()
+    assert len(server.received) == 1
 
 
 async def test_a_ptb_bot_on_it_talks_to_the_sandbox() -> None:
