@@ -6,11 +6,21 @@ Each trip costs a queue put, a future and a wake-up of the event loop, which mad
 on SQLite. `FusedConnection` keeps aiosqlite's thread and queue but runs the whole statement in one trip (execute,
 fetch every row, close), and skips commit and rollback when sqlite3 says no transaction is open (both would be
 no-ops there). Rows are fetched at once, as SQLAlchemy's adapter already does for every cursor but server-side ones.
+
+SQLite lets one transaction write at a time. A connection that finds another writing waits in SQLite's busy
+handler, which sleeps (1, 2, 5 … 25, 50, 100 ms) and looks again: under the bench's load the connections' threads
+spent most of their time asleep there while the database was free. So the connections of one database in this
+process take turns to write (`WriteTurn`): a statement that may write waits, without sleeping, until no other
+connection here holds an open write transaction, and holds the turn until its transaction ends. Waiting longer than
+the busy timeout raises "database is locked", as SQLite itself would. Other processes are still kept apart by
+SQLite's own lock and busy timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -19,7 +29,12 @@ import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL
 
-__all__ = ["FusedConnection", "fused_creator"]
+__all__ = ["BUSY_TIMEOUT_SECONDS", "FusedConnection", "WriteTurn", "fused_creator"]
+
+BUSY_TIMEOUT_SECONDS = 10.0
+"""How long a statement waits for another connection's write transaction (ours, or SQLite's busy_timeout)."""
+
+_READ_ONLY_OPENINGS = ("select", "pragma", "explain")
 
 Rows = list[Any]
 Description = tuple[tuple[Any, ...], ...] | None
@@ -119,28 +134,72 @@ class FusedCursor:
         self.lastrowid = outcome.lastrowid
 
 
-class FusedConnection(aiosqlite.Connection):
-    """aiosqlite's connection, with fused cursors and no trip for a commit or rollback with nothing open."""
+def may_write(sql: str) -> bool:
+    """Say whether a statement may write (anything but a read, a pragma or an explain: unsure means yes)."""
+    return not sql.lstrip()[:7].lower().startswith(_READ_ONLY_OPENINGS)
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+
+class WriteTurn:
+    """One database's turn to write, shared by its connections in this process: one asyncio lock per event loop."""
+
+    def __init__(self, wait_seconds: float = BUSY_TIMEOUT_SECONDS) -> None:
+        """Wait at most `wait_seconds` for a turn."""
+        self.wait_seconds = wait_seconds
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+    def lock(self) -> asyncio.Lock:
+        """This event loop's lock."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    async def take(self) -> asyncio.Lock:
+        """Wait for the turn; raise sqlite3's "database is locked" after `wait_seconds`, as the busy timeout would."""
+        lock = self.lock()
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked") from None
+        return lock
+
+
+class FusedConnection(aiosqlite.Connection):
+    """aiosqlite's connection, with fused cursors, no trip for a commit or rollback with nothing open, and writes
+    taken in turn with the other connections of its `WriteTurn`."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], turn: WriteTurn | None = None) -> None:
         """Wrap a sqlite3 connector; the thread starts when the connection is awaited."""
         super().__init__(connector, iter_chunk_size=64)
         self._thread.daemon = True  # as SQLAlchemy does for aiosqlite: never hold the interpreter open
         self._in_transaction = False
+        self.turn = turn or WriteTurn()
+        self._held: asyncio.Lock | None = None  # the turn, while this connection may have a write open
 
     def cursor(self) -> FusedCursor:  # type: ignore[override]
         """A cursor whose statements each make one trip."""
         return FusedCursor(self)
 
     async def run(self, function: Callable[..., _Outcome], sql: str, parameters: Any) -> _Outcome:
-        """Run one statement in the thread; remember whether it left a transaction open."""
+        """Run one statement in the thread, in turn if it may write; remember whether it left a transaction open."""
+        if self._held is None and may_write(sql):
+            self._held = await self.turn.take()
         try:
             outcome: _Outcome = await self._execute(function, self._conn, sql, parameters)
         except BaseException:
-            self._in_transaction = True  # unknown now: let the next commit or rollback go through
+            self._in_transaction = True  # unknown now: let the next commit or rollback go through (and end the turn)
             raise
         self._in_transaction = outcome.in_transaction
+        if not outcome.in_transaction:
+            self._end_turn()
         return outcome
+
+    def _end_turn(self) -> None:
+        if self._held is not None:
+            self._held.release()
+            self._held = None
 
     def _not_fused(self, *_args: object, **_kwargs: object) -> Any:
         """aiosqlite's own statement helpers would run past the transaction tracking: use cursor() instead."""
@@ -149,23 +208,43 @@ class FusedConnection(aiosqlite.Connection):
     execute = executemany = executescript = execute_insert = execute_fetchall = _not_fused  # type: ignore[assignment]
 
     async def commit(self) -> None:
-        """Commit, when there is anything to commit."""
+        """Commit, when there is anything to commit; then another connection may write."""
         if self._in_transaction:
             await super().commit()
             self._in_transaction = False
+        self._end_turn()
 
     async def rollback(self) -> None:
-        """Roll back, when there is anything to roll back."""
-        if self._in_transaction:
-            await super().rollback()
-            self._in_transaction = False
+        """Roll back, when there is anything to roll back; then another connection may write."""
+        try:
+            if self._in_transaction:
+                await super().rollback()
+                self._in_transaction = False
+        finally:
+            self._end_turn()
+
+    async def close(self) -> None:
+        """Close the connection (sqlite3 rolls back anything open) and give up the turn."""
+        try:
+            await super().close()
+        finally:
+            self._end_turn()
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        """Close without waiting (SQLAlchemy's terminate) and give up the turn."""
+        try:
+            return super().stop()
+        finally:
+            self._end_turn()
 
 
 def fused_creator(url: URL) -> Callable[[], Awaitable[FusedConnection]]:
-    """An `async_creator` for create_async_engine that opens `url` (a file database) with FusedConnection."""
+    """An `async_creator` for create_async_engine that opens `url` (a file database) with FusedConnection, every
+    connection taking turns to write with the others."""
     arguments, options = SQLiteDialect_aiosqlite().create_connect_args(url)
+    turn = WriteTurn()
 
     async def create() -> FusedConnection:
-        return await FusedConnection(lambda: sqlite3.connect(*arguments, **options))
+        return await FusedConnection(lambda: sqlite3.connect(*arguments, **options), turn)
 
     return create

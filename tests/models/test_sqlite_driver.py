@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Integer, String, delete, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -138,3 +139,91 @@ async def test_a_purge_style_fold_empties_the_log(engine: AsyncEngine) -> None:
         assert await fold_write_ahead_log(session)
     log_file = Path(engine.url.database + "-wal")  # type: ignore[operator]
     assert log_file.stat().st_size == 0
+
+
+async def _turn_of(engine: AsyncEngine) -> Any:
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert isinstance(driver, FusedConnection)
+        return driver.turn
+
+
+@pytest.fixture
+def inserts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each INSERT that went to a connection's thread."""
+    seen: list[str] = []
+    original = FusedConnection._execute
+
+    async def recorded(self: FusedConnection, function: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(args) > 1 and isinstance(args[1], str) and args[1].startswith("INSERT"):
+            seen.append(args[1])
+        return await original(self, function, *args, **kwargs)
+
+    monkeypatch.setattr(FusedConnection, "_execute", recorded)
+    return seen
+
+
+async def test_a_second_writer_waits_its_turn_in_the_process_not_in_sqlite(
+    engine: AsyncEngine, inserts: list[str]
+) -> None:
+    """SQLite's busy handler sleeps between looks; a writer waiting its turn here never reaches SQLite until the
+    first transaction ends, and readers are not held up meanwhile."""
+    sessions = session_factory(engine)
+
+    async def second_writer() -> None:
+        async with sessions() as second:
+            second.add(Thing(name="second"))
+            await second.commit()
+
+    async with sessions() as first:
+        first.add(Thing(name="first"))
+        await first.flush()  # a write transaction is open
+        inserts.clear()
+        waiting = asyncio.create_task(second_writer())
+        async with sessions() as reader:
+            assert (await reader.scalars(select(Thing.name))).all() == []
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        assert inserts == []  # the second insert has not gone to its thread
+        await first.commit()
+    await asyncio.wait_for(waiting, 5)
+    assert len(inserts) == 1
+    async with sessions() as session:
+        assert (await session.scalars(select(Thing.name).order_by(Thing.id))).all() == ["first", "second"]
+
+
+async def test_waiting_past_the_busy_timeout_is_database_locked(engine: AsyncEngine) -> None:
+    (await _turn_of(engine)).wait_seconds = 0.2
+    sessions = session_factory(engine)
+    async with sessions() as first:
+        first.add(Thing(name="first"))
+        await first.flush()
+        async with sessions() as second:
+            second.add(Thing(name="second"))
+            with pytest.raises(OperationalError, match="database is locked"):
+                await second.flush()
+        await first.commit()
+
+
+async def test_the_turn_is_given_up_by_a_failed_write_and_by_a_dropped_connection(engine: AsyncEngine) -> None:
+    turn = await _turn_of(engine)
+    turn.wait_seconds = 2.0
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        session.add(Thing(name="taken"))
+        await session.commit()
+    async with sessions() as session:
+        session.add(Thing(name="taken"))
+        with pytest.raises(IntegrityError):
+            await session.flush()
+    assert not turn.lock().locked()
+    async with engine.connect() as connection:
+        await connection.execute(insert(Thing).values(name="unfinished"))
+        assert turn.lock().locked()
+        await connection.invalidate()  # as when a connection is lost: closed, never committed
+    assert not turn.lock().locked()
+    async with sessions() as session:
+        session.add(Thing(name="after"))
+        await session.commit()
+        assert (await session.scalars(select(Thing.name).order_by(Thing.id))).all() == ["taken", "after"]
