@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from models.sqlite_driver import fused_creator
+from models.sqlite_driver import BUSY_TIMEOUT_SECONDS, fused_creator
 
 PING_AFTER_IDLE_SECONDS = 1.0
 """PostgreSQL: a pooled connection idle for longer than this is pinged before use (a restarted server has cut it).
@@ -27,11 +27,17 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """Create an engine; SQLite gets foreign keys, secure deletion, a busy timeout and write-ahead logging on every
-    connection, through aiosqlite with one trip to its thread per statement (models/sqlite_driver.py). PostgreSQL
-    gets a fixed pool of 20 whose connections are pinged only after being idle (_ping_when_idle).
+    connection, through aiosqlite with one trip to its thread per statement, writes taken in turn
+    (models/sqlite_driver.py), and a fixed pool of 15 for a file. PostgreSQL gets a fixed pool of 20 whose
+    connections are pinged only after being idle (_ping_when_idle).
     """
     if is_sqlite(url):
         options.setdefault("async_creator", fused_creator(make_url(url)))
+        if make_url(url).database not in (None, "", ":memory:"):
+            # SQLAlchemy's default is 5 and 10 more: each of those 10 was opened (a thread, five pragmas) and closed
+            # again per transaction under load. The same 15 at most, kept open.
+            options.setdefault("pool_size", 15)
+            options.setdefault("max_overflow", 0)
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
@@ -70,7 +76,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> No
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")  # another process's write
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA journal_size_limit=0")  # the log file is cut back each time it starts over: no old frames
     cursor.close()

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, String, delete, insert, select, text, update
+from sqlalchemy import Integer, String, delete, event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -227,3 +228,21 @@ async def test_the_turn_is_given_up_by_a_failed_write_and_by_a_dropped_connectio
         session.add(Thing(name="after"))
         await session.commit()
         assert (await session.scalars(select(Thing.name).order_by(Thing.id))).all() == ["taken", "after"]
+
+
+async def test_a_file_database_keeps_fifteen_connections_open_and_opens_no_more(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/pool.db", pool_timeout=0.2)
+    opened: list[int] = []
+    event.listen(engine.sync_engine, "connect", lambda *_: opened.append(1))
+    try:
+        for _ in range(2):
+            connections = [await engine.connect() for _ in range(15)]
+            for connection in connections:
+                await connection.execute(select(1))
+            with pytest.raises(PoolTimeout):
+                await engine.connect()
+            for connection in connections:
+                await connection.close()
+        assert len(opened) == 15  # the second round reused them: none was closed and opened again
+    finally:
+        await engine.dispose()
