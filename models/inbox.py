@@ -27,6 +27,9 @@ log = logging.getLogger("cairn.inbox")
 
 MAX_ATTEMPTS = 5
 GIVE_UP_AFTER = timedelta(minutes=10)
+_NO_SYNC = {"synchronize_session": False}
+"""For the lease updates and deletes: each runs in a unit of work of its own, holding no inbox rows to bring up to
+date, and working out which ones it could touch (compiling the condition to Python) cost more than the statement."""
 """An update claimed more often than MAX_ATTEMPTS *and* stored longer than GIVE_UP_AFTER is given up (dropped), so
 one bad update (one that cannot be read, or that kills the process each time) never blocks its member for ever.
 Both, because a crash abandons every update in flight: a run of restarts (a crash loop, a kill storm) must not
@@ -154,7 +157,8 @@ class InboxRepository:
         renewed = set()
         for update_id, attempts in sorted(leases):  # in update_id order, as every locker of several rows does
             result = await self._session.execute(
-                update(InboxUpdate).where(_on_lease(update_id, attempts)).values(leased_until=until)
+                update(InboxUpdate).where(_on_lease(update_id, attempts)).values(leased_until=until),
+                execution_options=_NO_SYNC,
             )
             if getattr(result, "rowcount", 0):
                 renewed.add(update_id)
@@ -164,7 +168,8 @@ class InboxRepository:
         """Hand back leases (update_id, attempts) still ours, so any instance may claim these updates now."""
         for update_id, attempts in sorted(leases):  # in update_id order, as every locker of several rows does
             await self._session.execute(
-                update(InboxUpdate).where(_on_lease(update_id, attempts)).values(leased_until=None)
+                update(InboxUpdate).where(_on_lease(update_id, attempts)).values(leased_until=None),
+                execution_options=_NO_SYNC,
             )
 
     async def release_all(self) -> int:
@@ -206,7 +211,9 @@ class InboxRepository:
 
         Its update_id stays in processed_updates, so a redelivery has no effect.
         """
-        result = await self._session.execute(delete(InboxUpdate).where(_on_lease(update_id, attempts)))
+        result = await self._session.execute(
+            delete(InboxUpdate).where(_on_lease(update_id, attempts)), execution_options=_NO_SYNC
+        )
         return bool(getattr(result, "rowcount", 0))
 
     async def done_many(self, leases: Sequence[tuple[int, int]]) -> set[int]:
@@ -220,7 +227,9 @@ class InboxRepository:
         await self._session.execute(
             select(InboxUpdate.update_id).where(matches).order_by(InboxUpdate.update_id).with_for_update()
         )
-        result = await self._session.execute(delete(InboxUpdate).where(matches).returning(InboxUpdate.update_id))
+        result = await self._session.execute(
+            delete(InboxUpdate).where(matches).returning(InboxUpdate.update_id), execution_options=_NO_SYNC
+        )
         return set(result.scalars().all())
 
     async def depth(self) -> int:

@@ -65,9 +65,7 @@ class UpdateHandler:
             await self._answer_button(bot, translated, outcome.notice)
             if translated.callback_message_id is not None and not outcome.refused and not delivery.resent:
                 message_id = translated.callback_message_id
-                await with_retries(
-                    "clear_buttons", lambda: bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-                )
+                await with_retries("clear_buttons", lambda: sender.clear_buttons(chat_id, message_id))
             for index, (text, rows) in enumerate(messages):
                 markup = (
                     InlineKeyboardMarkup(

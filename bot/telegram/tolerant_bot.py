@@ -21,7 +21,8 @@ class TolerantBot(ExtBot[None]):
     `fetch_updates` returns getUpdates' items as Telegram sent them, unparsed: one update PTB cannot parse would
     otherwise fail the whole batch (PTB logs it, member text included, and the loop is stuck). The inbox parses each
     update once, for its sender key, and stores one PTB cannot parse bare (bot/inbox.py `store_updates`).
-    `send_text` sends a reply without parsing Telegram's answer back.
+    `send_text` sends a reply, and `clear_buttons` takes a pressed message's buttons away, without parsing
+    Telegram's answer back.
     """
 
     @property
@@ -52,3 +53,8 @@ class TolerantBot(ExtBot[None]):
         if reply_markup is not None:
             data["reply_markup"] = reply_markup
         await self._post("sendMessage", data)
+
+    async def clear_buttons(self, chat_id: int, message_id: int) -> None:
+        """editMessageReplyMarkup with no markup (the buttons go), as edit_message_reply_markup(reply_markup=None)
+        does, without building PTB's Message from Telegram's answer."""
+        await self._post("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})

@@ -39,6 +39,7 @@ async def test_plan_prompt_checkin_with_ons4_and_trends(bot: RunningBot) -> None
     await member.user.press(prompt.message_id, prompt.button("Low").callback_data)
     (note_question,) = await member.user.wait_for_messages(1)
     assert "on your mind" in note_question.text
+    assert not member.user.message(prompt.message_id).has_button("Low")  # a pressed message's buttons are gone
     (first_item,) = await member.say(f"Tired. {CANARY_TEXT}")
     assert "One more thing today" in first_item.text and "Question 1 of 4" in first_item.text
     for value, expect_more in (("6", True), ("7", True), ("5", True), ("3", False)):
