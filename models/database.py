@@ -33,7 +33,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     """
     if is_sqlite(url):
         options.setdefault("async_creator", fused_creator(make_url(url)))
-        if make_url(url).database not in (None, "", ":memory:"):
+        if make_url(url).database not in (None, "", ":memory:") and "poolclass" not in options:
             # SQLAlchemy's default is 5 and 10 more: each of those 10 was opened (a thread, five pragmas) and closed
             # again per transaction under load. The same 15 at most, kept open.
             options.setdefault("pool_size", 15)

@@ -27,14 +27,14 @@ log = logging.getLogger("cairn.inbox")
 
 MAX_ATTEMPTS = 5
 GIVE_UP_AFTER = timedelta(minutes=10)
-_NO_SYNC = {"synchronize_session": False}
-"""For the lease updates and deletes: each runs in a unit of work of its own, holding no inbox rows to bring up to
-date, and working out which ones it could touch (compiling the condition to Python) cost more than the statement."""
 """An update claimed more often than MAX_ATTEMPTS *and* stored longer than GIVE_UP_AFTER is given up (dropped), so
 one bad update (one that cannot be read, or that kills the process each time) never blocks its member for ever.
 Both, because a crash abandons every update in flight: a run of restarts (a crash loop, a kill storm) must not
 drop the innocent updates that happened to be in flight each time, crisis messages among them.
 """
+_NO_SYNC = {"synchronize_session": False}
+"""For the lease updates and deletes: each runs in a unit of work of its own, holding no inbox rows to bring up to
+date, and working out which ones it could touch (compiling the condition to Python) cost more than the statement."""
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ no-ops there). Rows are fetched at once, as SQLAlchemy's adapter already does fo
 
 SQLite lets one transaction write at a time. A connection that finds another writing waits in SQLite's busy
 handler, which sleeps (1, 2, 5 … 25, 50, 100 ms) and looks again: under the bench's load the connections' threads
-spent most of their time asleep there while the database was free. So the connections of one database in this
-process take turns to write (`WriteTurn`): a statement that may write waits, without sleeping, until no other
+spent most of their time asleep there while the database was free. So the connections of one engine (one database)
+in this process take turns to write (`WriteTurn`): a statement that may write waits, without sleeping, until no other
 connection here holds an open write transaction, and holds the turn until its transaction ends. Waiting longer than
 the busy timeout raises "database is locked", as SQLite itself would. Other processes are still kept apart by
-SQLite's own lock and busy timeout.
+SQLite's own lock and busy timeout, and so are two engines on the same file.
 """
 
 from __future__ import annotations
@@ -140,7 +140,8 @@ def may_write(sql: str) -> bool:
 
 
 class WriteTurn:
-    """One database's turn to write, shared by its connections in this process: one asyncio lock per event loop."""
+    """One engine's turn to write, shared by its connections (`fused_creator` makes one per engine): one asyncio lock
+    per event loop."""
 
     def __init__(self, wait_seconds: float = BUSY_TIMEOUT_SECONDS) -> None:
         """Wait at most `wait_seconds` for a turn."""
@@ -177,6 +178,7 @@ class FusedConnection(aiosqlite.Connection):
         self._in_transaction = False
         self.turn = turn or WriteTurn()
         self._held: asyncio.Lock | None = None  # the turn, while this connection may have a write open
+        self._held_loop: asyncio.AbstractEventLoop | None = None
 
     def cursor(self) -> FusedCursor:  # type: ignore[override]
         """A cursor whose statements each make one trip."""
@@ -186,6 +188,7 @@ class FusedConnection(aiosqlite.Connection):
         """Run one statement in the thread, in turn if it may write; remember whether it left a transaction open."""
         if self._held is None and may_write(sql):
             self._held = await self.turn.take()
+            self._held_loop = asyncio.get_running_loop()
         try:
             outcome: _Outcome = await self._execute(function, self._conn, sql, parameters)
         except BaseException:
@@ -197,9 +200,19 @@ class FusedConnection(aiosqlite.Connection):
         return outcome
 
     def _end_turn(self) -> None:
-        if self._held is not None:
-            self._held.release()
-            self._held = None
+        """Give up the turn, from the turn's own event loop (stop() can come from a garbage collector elsewhere)."""
+        held, loop = self._held, self._held_loop
+        self._held = self._held_loop = None
+        if held is None or loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            held.release()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(held.release)
 
     def _not_fused(self, *_args: object, **_kwargs: object) -> Any:
         """aiosqlite's own statement helpers would run past the transaction tracking: use cursor() instead."""
@@ -208,11 +221,15 @@ class FusedConnection(aiosqlite.Connection):
     execute = executemany = executescript = execute_insert = execute_fetchall = _not_fused  # type: ignore[assignment]
 
     async def commit(self) -> None:
-        """Commit, when there is anything to commit; then another connection may write."""
-        if self._in_transaction:
-            await super().commit()
-            self._in_transaction = False
-        self._end_turn()
+        """Commit, when there is anything to commit; then another connection may write (even if the commit failed:
+        a session closed after a failed commit is not always rolled back, and a transaction SQLite still holds
+        open only sends the next writer to SQLite's own busy handler)."""
+        try:
+            if self._in_transaction:
+                await super().commit()
+                self._in_transaction = False
+        finally:
+            self._end_turn()
 
     async def rollback(self) -> None:
         """Roll back, when there is anything to roll back; then another connection may write."""

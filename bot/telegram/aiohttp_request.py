@@ -18,7 +18,6 @@ showed in the bench's profile.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -105,8 +104,8 @@ class AiohttpRequest(BaseRequest):
         timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout, bool(files))
         origin = "/".join(url.split("/", 3)[:3])  # scheme://host:port: which proxy applies depends only on it
         proxy = self._proxies.get(origin)
-        if proxy is None:
-            proxy = self._proxies[origin] = await asyncio.to_thread(_proxy_from_environment, url)
+        if proxy is None:  # once per address: reading the environment (and ~/.netrc, if any) on the loop is fine
+            proxy = self._proxies[origin] = _proxy_from_environment(url)
         try:
             async with self._session.request(
                 method,
@@ -144,10 +143,10 @@ class AiohttpRequest(BaseRequest):
 
 def _proxy_from_environment(url: str) -> Proxy:
     """The proxy the environment names for `url` (with its credentials, from ~/.netrc if not in the variable), or
-    none; the same rules as aiohttp's `trust_env`. Reads files: run it in a thread."""
+    none; the same rules as aiohttp's `trust_env`. Never raises: a setting it cannot read means no proxy."""
     try:
         return get_env_proxy_for_url(URL(url))
-    except (LookupError, ValueError):
+    except (LookupError, ValueError, OSError):
         return None, None
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import Integer, String, delete, event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -246,3 +248,34 @@ async def test_a_file_database_keeps_fifteen_connections_open_and_opens_no_more(
         assert len(opened) == 15  # the second round reused them: none was closed and opened again
     finally:
         await engine.dispose()
+
+
+async def test_a_failed_commit_gives_up_the_turn(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session closed after a failed commit is not rolled back by SQLAlchemy; the turn must not stay taken."""
+    turn = await _turn_of(engine)
+
+    async def failing_commit(_self: aiosqlite.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    async with session_factory(engine)() as session:
+        session.add(Thing(name="lost"))
+        await session.flush()
+        assert turn.lock().locked()
+        monkeypatch.setattr(aiosqlite.Connection, "commit", failing_commit)
+        with pytest.raises(OperationalError):
+            await session.commit()
+    assert not turn.lock().locked()
+
+
+async def test_a_connection_stopped_from_another_thread_gives_up_the_turn_on_its_loop(engine: AsyncEngine) -> None:
+    """SQLAlchemy's garbage collection can stop a forgotten connection outside the event loop's thread."""
+    turn = await _turn_of(engine)
+    async with engine.connect() as connection:
+        await connection.execute(insert(Thing).values(name="forgotten"))
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert isinstance(driver, FusedConnection) and turn.lock().locked()
+        await asyncio.to_thread(driver.stop)
+        await asyncio.sleep(0.05)  # the release was handed to the loop
+        assert not turn.lock().locked()
+        await connection.invalidate()
