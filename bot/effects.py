@@ -14,6 +14,7 @@ from bot.ephemeral import EphemeralConversations
 from bot.staff_effects import STAFF_EFFECTS, StaffEffects
 from flows import rights, trends
 from flows.activities.effects import ACTIVITY_EFFECTS
+from flows.alert_messages import raised_again_notice
 from flows.consent import ConsentScope
 from flows.crisis import CrisisResources
 from flows.outcome import (
@@ -41,6 +42,7 @@ from flows.outcome import (
     Text,
     reply,
 )
+from flows.safeguarding.model import Join
 from flows.schedule import CheckInPlan, local_day, next_due
 from flows.snapshot import Facts, MemberStatus
 from flows.texts import Catalogue
@@ -144,6 +146,9 @@ class EffectApplier:
             case EraseMember():
                 assert state.member is not None
                 self._ephemeral.drop(state.member.id)
+                role = await uow.team.of_member(state.member.id)
+                if role is not None:  # staff leaving by /forget: chats closed, claims sent again, sessions ended
+                    await self._staff.desk.release_person(uow, role, now)
                 counts = await member_data.erase(uow.session, state.member.id)
                 uow.fold_log_after_commit()  # SQLite: no copy of the erased rows stays in the write-ahead log
                 await uow.audit.record("member_erased", "member", state.member.id, now, state.member.id)
@@ -171,10 +176,13 @@ class EffectApplier:
             case RaiseAlert(tier=tier, reasons=reasons):
                 level = facts.member.consent.share_level
                 texts = [self._catalogue.render(reason) for reason in reasons]
-                alert_id = await uow.alerts.raise_alert(
+                raised = await uow.alerts.raise_signal(
                     member.id, member.organisation_id, tier.name, level.value if level else "flag_only", texts, now
                 )
+                alert_id = raised.alert_id
                 state.alerts.append(alert_id)
+                if raised.join is Join.SAME_CLAIMED:
+                    await self._tell_holder_raised_again(uow, alert_id, now)
                 await uow.audit.record("alert_raised", "alert", alert_id, now, member.id, member.organisation_id)
                 log.info("alert_raised tier=%s", tier.name)
             case RedeemStaffInvite(invite_id=invite_id, organisation_id=organisation_id, role=role):
@@ -192,6 +200,15 @@ class EffectApplier:
                 await self._activities.apply(uow, effect, member, facts)
             case _:
                 await self._apply_member_effect(uow, effect, member, facts, telegram[2])
+
+    async def _tell_holder_raised_again(self, uow: UnitOfWork, alert_id: int, now: datetime) -> None:
+        """A new signal joined a claimed case: the holder is told at once and asked to say they are on it."""
+        alert = await uow.alerts.get(alert_id)
+        holder = await uow.team.of_member(alert.claimed_by) if alert and alert.claimed_by else None
+        if alert is None or holder is None:
+            return
+        message = raised_again_notice(alert.id, alert.case_ref, now)
+        await self._staff.desk.send(uow, holder.member_id, holder.chat_id, "alert", message, now, alert.id)
 
     async def _apply_member_effect(
         self, uow: UnitOfWork, effect: object, member: MemberRow, facts: Facts, update_id: int

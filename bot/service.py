@@ -15,14 +15,14 @@ from bot.ephemeral import EphemeralConversations
 from bot.telegram.render import reply_messages
 from flows import router
 from flows.assistance import must_reach_the_member
-from flows.callbacks import parse_button_data
+from flows.callbacks import ButtonChoice, parse_button_data
 from flows.consent import ConsentAction, ConsentEvent, ConsentScope, ConsentState, ShareLevel
 from flows.crisis import CrisisResources
 from flows.inbound import ButtonPress, Command, Inbound, TextMessage
 from flows.outcome import Outcome
 from flows.risk import LanguageSignal
 from flows.snapshot import (
-    AlertInfo,
+    CaseInfo,
     ConversationPosition,
     Facts,
     InviteInfo,
@@ -30,12 +30,12 @@ from flows.snapshot import (
     MemberStatus,
     OrganisationInfo,
     RelayInfo,
+    SharingFacts,
     StaffInfo,
     StartTarget,
     TeamMate,
 )
 from flows.texts import Catalogue
-from models.alerts import AlertRow
 from models.repositories import MemberContext, OrganisationRow
 from models.staff import StaffRow
 from models.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -196,7 +196,7 @@ class MemberService:
                 )
             if isinstance(inbound, Command) and inbound.name == "alerts":
                 changes["alerts"] = tuple(
-                    _alert_info(a) for a in await uow.alerts.open_for_organisation(staff.organisation_id)
+                    a.model() for a in await uow.alerts.open_for_organisation(staff.organisation_id)
                 )
         alert_id = None
         if choice and choice.flow == "al":
@@ -205,12 +205,14 @@ class MemberService:
             alert_id = int(position.data.get("alert", 0)) or None
         if alert_id is not None:
             found = await uow.alerts.get(alert_id)
-            changes["alert"] = _alert_info(found) if found else None
+            changes["alert"] = found.model() if found else None
         session_id = None
         if choice and choice.flow == "rl":
             session_id = _leading_number(choice.choice)
         elif position is not None and position.flow == "rl":
             session_id = int(position.data.get("session", 0)) or None
+        if _needs_sharing(inbound, choice, facts):
+            changes["sharing"] = await _sharing_facts(uow, member_id, facts)
         if session_id is not None:
             relay = await uow.relay.get(session_id)
             if relay is not None and member_id in (relay.member_id, relay.volunteer_member_id):
@@ -241,13 +243,29 @@ class MemberService:
         return StartTarget(_info(default), unknown_link=bool(payload))
 
 
+def _needs_sharing(inbound: Inbound, choice: ButtonChoice | None, facts: Facts) -> bool:
+    """Steps that raise an alert or talk about one: contact buttons, messages read as a crisis or concern, and
+    check-in steps (a check-in can end in an assessment)."""
+    if choice is not None:
+        return choice.flow in ("ct", "ci")
+    if isinstance(inbound, TextMessage):
+        position = facts.member.conversation
+        return bool(facts.language) or (position is not None and position.flow == "ci")
+    return False
+
+
+async def _sharing_facts(uow: UnitOfWork, member_id: int, facts: Facts) -> SharingFacts:
+    """The member's open case and whether anyone in their organisation can receive an alert about them."""
+    case = await uow.alerts.open_case_of(member_id)
+    info = CaseInfo(case.id, case.tier, case.status, case.share_level) if case else None
+    organisation = facts.member.organisation
+    team = await uow.team.of_organisation(organisation.id) if organisation else []
+    return SharingFacts(info, any(mate.member_id != member_id for mate in team))
+
+
 def _leading_number(text: str) -> int | None:
     head = text.partition("_")[0]
     return int(head) if head.isdigit() and len(head) < 12 else None
-
-
-def _alert_info(row: AlertRow) -> AlertInfo:
-    return AlertInfo(row.id, row.organisation_id, row.tier, row.status, row.claimed_by, row.member_id)
 
 
 def _info(row: OrganisationRow) -> OrganisationInfo:

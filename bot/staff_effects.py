@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.safeguarding.desk import AlertDesk
 from bot.web.dashboard.links import mint_login_link
-from flows.alert_messages import claimed_notice, relay_invitation
+from flows.alert_messages import relay_invitation
 from flows.crisis import CrisisResources
 from flows.outcome import (
+    AnswerAlert,
     AnswerRelay,
     AskRelay,
     Audit,
@@ -24,9 +26,12 @@ from flows.outcome import (
     SetDuty,
     SetRota,
     Text,
+    WithdrawAlert,
     reply,
 )
+from flows.safeguarding.model import Refusal, may_act_as_holder
 from flows.snapshot import Facts
+from flows.staff import REFUSAL_NOTICES
 from flows.texts import Catalogue
 from models.repositories import MemberRow
 from models.unit_of_work import UnitOfWork
@@ -39,6 +44,8 @@ STAFF_EFFECTS = frozenset(
         "SetRota",
         "RemoveFromTeam",
         "ClaimAlert",
+        "AnswerAlert",
+        "WithdrawAlert",
         "ResolveAlert",
         "NoteAlert",
         "AskRelay",
@@ -59,6 +66,7 @@ class StaffEffects:
         self._catalogue = catalogue
         self._crisis = crisis
         self._dashboard_url = dashboard_url
+        self.desk = AlertDesk(catalogue)
 
     async def apply(self, uow: UnitOfWork, effect: object, member: MemberRow, facts: Facts, state: Any) -> None:
         """Apply one effect for the member (or staff member) who wrote."""
@@ -72,14 +80,13 @@ class StaffEffects:
             case SetRota(days=days, hours=hours):
                 await uow.team.set_rota(member.id, days, hours)
             case RemoveFromTeam(member_id=target):
-                if await uow.team.remove(target, organisation):
-                    removed = await uow.members.by_id(target)
-                    if removed is not None:
-                        await self._send(
-                            uow, removed.id, removed.chat_id, "notice", reply(Text("team.you_were_removed")), now
-                        )
+                await remove_from_team(uow, self.desk, target, organisation, now)
             case ClaimAlert(alert_id=alert_id):
                 await self._claim(uow, alert_id, member, facts, state)
+            case AnswerAlert(alert_id=alert_id):
+                await uow.alerts.answered(alert_id, member.id, now)
+            case WithdrawAlert(alert_id=alert_id):
+                await self.desk.withdraw(uow, alert_id, member.id, now)
             case ResolveAlert(alert_id=alert_id, outcome=outcome):
                 await uow.alerts.resolve(alert_id, outcome, now)
             case NoteAlert(alert_id=alert_id, text=text):
@@ -102,23 +109,11 @@ class StaffEffects:
                 raise TypeError(f"unknown staff effect {type(effect).__name__}")
 
     async def _claim(self, uow: UnitOfWork, alert_id: int, member: MemberRow, facts: Facts, state: Any) -> None:
-        if not await uow.alerts.claim(alert_id, member.id, facts.now):
-            state.outcome = Outcome(replies=(reply(Text("alert.claimed_by_someone_else")),))
-            return
-        name = facts.staff.display_name if facts.staff else ""
-        for outbox_id, recipient, chat_id in await uow.outbox.alert_messages(alert_id):
-            if recipient != member.id:
-                await self._send(
-                    uow,
-                    recipient,
-                    chat_id,
-                    "alert_update",
-                    claimed_notice(alert_id, name),
-                    facts.now,
-                    alert_id=alert_id,
-                    edits_id=outbox_id,
-                )
-        log.info("alert_claimed")
+        holder = await uow.team.of_member(member.id)
+        refusal = await self.desk.claim(uow, alert_id, holder, facts.now) if holder else Refusal.NOT_IN_TEAM
+        if refusal is not None:  # someone else got there first (the rules were checked on the facts read before)
+            key = "alert.claimed_by_someone_else" if refusal is Refusal.ALREADY_CLAIMED else REFUSAL_NOTICES[refusal]
+            state.outcome = Outcome(replies=(reply(Text(key)),))
 
     async def _ask_relay(self, uow: UnitOfWork, alert_id: int, volunteer: MemberRow, facts: Facts) -> None:
         alert = await uow.alerts.get(alert_id)
@@ -129,11 +124,13 @@ class StaffEffects:
         name = facts.staff.display_name if facts.staff else ""
         organisation = await uow.organisations.by_id(alert.organisation_id)
         invitation = relay_invitation(session_id, name, organisation.name if organisation else "")
-        await self._send(uow, alert.member_id, alert.member_chat_id, "relay", invitation, facts.now)
+        await self._send(uow, alert.member_id, alert.member_chat_id, "relay", invitation, facts.now, alert_id=alert_id)
 
     async def _answer_relay(self, uow: UnitOfWork, session_id: int, accept: bool, facts: Facts) -> None:
         relay = await uow.relay.get(session_id)
         assert relay is not None
+        if relay.status != "asked":
+            return  # closed meanwhile: the member was told why when it closed
         await uow.relay.set_status(session_id, "open" if accept else "closed", facts.now)
         if accept:
             await uow.conversations.save(relay.member_id, "rl", "open", {"session": session_id}, facts.now)
@@ -144,21 +141,46 @@ class StaffEffects:
         if relay.volunteer_member_id is not None and relay.volunteer_chat_id is not None:
             key = "relay.member_said_yes" if accept else "relay.member_said_no"
             await self._send(
-                uow, relay.volunteer_member_id, relay.volunteer_chat_id, "relay", reply(Text(key)), facts.now
+                uow,
+                relay.volunteer_member_id,
+                relay.volunteer_chat_id,
+                "relay",
+                reply(Text(key)),
+                facts.now,
+                alert_id=relay.alert_id,
             )
 
     async def _relay_text(self, uow: UnitOfWork, session_id: int, text: str, from_member: bool, facts: Facts) -> None:
         relay = await uow.relay.get(session_id)
         assert relay is not None
+        if relay.status != "open":
+            return  # closed meanwhile (the volunteer left the team, or the member took back what they shared)
+        if not from_member:
+            holder = await uow.team.of_member(relay.volunteer_member_id) if relay.volunteer_member_id else None
+            alert = await uow.alerts.get(relay.alert_id)
+            if holder is None or alert is None or not may_act_as_holder(alert.model(), holder.person()).allowed:
+                log.warning("relay_text_refused")
+                return
+            await uow.alerts.answered(relay.alert_id, holder.member_id, facts.now)
         if from_member:
             if relay.volunteer_member_id is None or relay.volunteer_chat_id is None:
                 return
             message = reply(Text("relay.from_member", {"text": text}))
-            await self._send(uow, relay.volunteer_member_id, relay.volunteer_chat_id, "relay", message, facts.now)
+            await self._send(
+                uow,
+                relay.volunteer_member_id,
+                relay.volunteer_chat_id,
+                "relay",
+                message,
+                facts.now,
+                alert_id=relay.alert_id,
+            )
         else:
             name = facts.relay.volunteer_name if facts.relay else ""
             message = reply(Text("relay.from_volunteer", {"name": name, "text": text}))
-            await self._send(uow, relay.member_id, relay.member_chat_id, "relay", message, facts.now)
+            await self._send(
+                uow, relay.member_id, relay.member_chat_id, "relay", message, facts.now, alert_id=relay.alert_id
+            )
         if relay.keep_transcript:
             await uow.relay.keep_line(session_id, from_member, text, facts.now)
 
@@ -175,7 +197,15 @@ class StaffEffects:
             else (relay.member_id, relay.member_chat_id)
         )
         if other[0] is not None and other[1] is not None:
-            await self._send(uow, other[0], other[1], "relay", reply(Text("relay.ended_by_other")), facts.now)
+            await self._send(
+                uow,
+                other[0],
+                other[1],
+                "relay",
+                reply(Text("relay.ended_by_other")),
+                facts.now,
+                alert_id=relay.alert_id,
+            )
 
     async def _send(
         self,
@@ -191,3 +221,15 @@ class StaffEffects:
         text = self._catalogue.render_reply(message)
         buttons = self._catalogue.render_buttons(message)
         await uow.outbox.enqueue(member_id, chat_id, kind, text, buttons, now, alert_id=alert_id, edits_id=edits_id)
+
+
+async def remove_from_team(uow: UnitOfWork, desk: AlertDesk, target: int, organisation_id: int, now: Any) -> bool:
+    """Take someone out of the team at once: chats closed, claims released, sessions ended, then told."""
+    role = await uow.team.of_member(target)
+    if role is None or role.organisation_id != organisation_id:
+        return False
+    await desk.release_person(uow, role, now)
+    if not await uow.team.remove(target, organisation_id):
+        return False
+    await desk.send(uow, role.member_id, role.chat_id, "notice", reply(Text("team.you_were_removed")), now)
+    return True

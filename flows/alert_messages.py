@@ -1,42 +1,37 @@
-"""What staff and members are sent about alerts, and when an unclaimed alert escalates."""
+"""What staff and members are sent about alerts (the rules of when and to whom are in flows/safeguarding/model)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flows.assistance import crisis_resources
 from flows.callbacks import button_data
 from flows.outcome import Button, Reply, Text, reply
+from flows.safeguarding.model import ROTA_TIMEZONE
 from flows.snapshot import Facts
-from flows.staff import alert_buttons
+from flows.staff import ALERT_FLOW, alert_buttons, holder_buttons
 
 
-@dataclass(frozen=True)
-class AlertTimings:
-    """When an unclaimed alert moves on (defaults from ../shared/SAFETY.md)."""
-
-    urgent_to_coordinators: timedelta = timedelta(minutes=15)
-    urgent_member_fallback: timedelta = timedelta(minutes=30)
-    concern_to_coordinators: timedelta = timedelta(hours=24)
-
-
-def escalation_step(tier: str, level: int, age: timedelta, timings: AlertTimings) -> str | None:
-    """Return the next escalation due for an unclaimed alert: "coordinators", "member_fallback" or None."""
-    if tier == "URGENT":
-        if level < 1 and age >= timings.urgent_to_coordinators:
-            return "coordinators"
-        if level < 2 and age >= timings.urgent_member_fallback:
-            return "member_fallback"
-        return None
-    if level < 1 and age >= timings.concern_to_coordinators:
-        return "coordinators"
-    return None
+def uk_time(moment: datetime) -> str:
+    """A time as staff read it: "Mon 14:05" in UK time."""
+    return moment.astimezone(ZoneInfo(ROTA_TIMEZONE)).strftime("%a %H:%M")
 
 
 def shared_reasons(share_level: str, reasons: tuple[str, ...]) -> tuple[str, ...]:
     """The reasons staff may see: all of them when the member shares "also my answers", else none (a flag only)."""
     return reasons if share_level == "with_answers" else ()
+
+
+def case_line(case_ref: str, count: int, first_raised: datetime, raised_again: datetime | None) -> tuple[Text, ...]:
+    """One person, not scattered alerts: the private case reference, how many alerts in 2 days, when first raised."""
+    if count <= 1:
+        lines = [Text("alert.case_first", {"case": case_ref or "-"})]
+    else:
+        lines = [Text("alert.case_repeat", {"case": case_ref or "-", "count": count, "first": uk_time(first_raised)})]
+    if raised_again is not None:
+        lines.append(Text("alert.raised_again_line", {"time": uk_time(raised_again)}))
+    return tuple(lines)
 
 
 def alert_for_staff(
@@ -47,12 +42,14 @@ def alert_for_staff(
     reasons: tuple[str, ...],
     escalated: bool = False,
     nobody_on_duty: bool = False,
+    case: tuple[Text, ...] = (),
 ) -> Reply:
     """The alert a volunteer or coordinator receives, with only what the member's sharing level allows."""
     parts = [Text("alert.escalated")] if escalated else []
     if nobody_on_duty:
         parts.append(Text("alert.nobody_on_duty"))
     parts.append(Text(f"alert.headline.{tier}", {"organisation": organisation, "id": alert_id}))
+    parts.extend(case)
     shared = shared_reasons(share_level, reasons)
     if shared:
         parts.append(Text("alert.reasons", {"lines": tuple(Text("alert.reason_line", {"reason": r}) for r in shared)}))
@@ -60,6 +57,14 @@ def alert_for_staff(
         parts.append(Text("alert.flag_only"))
     parts.append(Text("alert.how_to_help"))
     return reply(*parts, buttons=alert_buttons(alert_id))
+
+
+def raised_again_notice(alert_id: int, case_ref: str, now: datetime) -> Reply:
+    """Sent to the person holding an alert when a new signal joins it: they say they are on it, or it moves on."""
+    buttons = ((Button(Text("alert.on_it"), button_data(ALERT_FLOW, "ack", str(alert_id))),), *holder_buttons(alert_id))
+    return reply(
+        Text("alert.raised_again", {"time": uk_time(now), "id": alert_id, "case": case_ref or "-"}), buttons=buttons
+    )
 
 
 def claimed_notice(alert_id: int, name: str) -> Reply:
@@ -70,6 +75,11 @@ def claimed_notice(alert_id: int, name: str) -> Reply:
 def member_fallback(facts: Facts) -> Reply:
     """Told to the member when nobody has claimed an urgent alert in time: plainly, with the resources again."""
     return reply(Text("alert.member_fallback"), crisis_resources(facts))
+
+
+def member_nobody_yet(facts: Facts, organisation: str) -> Reply:
+    """Told to the member when nobody in the organisation can receive their alert: plainly, with the resources."""
+    return reply(Text("sharing.nobody_yet", {"organisation": organisation}), crisis_resources(facts))
 
 
 def relay_invitation(session_id: int, name: str, organisation: str) -> Reply:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.assistance import crisis_reply, crisis_resources
-from flows.callbacks import button_data
 from flows.consent import ConsentScope
-from flows.outcome import Button, Outcome, RaiseAlert, Text, reply
+from flows.outcome import Outcome, RaiseAlert, Text, reply
 from flows.risk import LanguageSignal, RiskTier
+from flows.safeguarding import sharing
 from flows.snapshot import Facts
 
 
@@ -60,7 +60,7 @@ def assess(summary: CheckInSummary, facts: Facts, rules: RiskRules = DEFAULT_RUL
     found += _trend_signals(summary, facts, rules)
     for signal in summary.language:
         if signal.tier > RiskTier.NONE:
-            found.append((signal.tier, Text("reason.language", {"detector": signal.detector, "reason": signal.reason})))
+            found.append((signal.tier, Text(f"reason.language.{signal.tier.name}")))
     tier = max((tier for tier, _ in found), default=RiskTier.NONE)
     return RiskAssessment(tier, tuple(reason for _, reason in found))
 
@@ -98,28 +98,20 @@ def _trend_signals(summary: CheckInSummary, facts: Facts, rules: RiskRules) -> l
     return found
 
 
-def contact_offer() -> tuple[tuple[Button, ...], ...]:
-    """Buttons offering contact with a community worker."""
-    return (
-        (Button(Text("contact.offer_yes"), button_data("ct", "ask", "yes")),),
-        (Button(Text("contact.offer_no"), button_data("ct", "ask", "no")),),
-    )
-
-
 def assessment_reply(assessment: RiskAssessment, facts: Facts, closing: Text) -> Outcome:
-    """Reply to a member after an assessment: crisis help first when urgent, never a suggestion then."""
+    """Reply to a member after an assessment: crisis help first when urgent, never a suggestion then; what they
+    are told about sharing is true (flows.safeguarding.sharing)."""
     shares = facts.member.consent.allows(ConsentScope.SHARE_FLAGS)
-    organisation = facts.member.organisation.name if facts.member.organisation else ""
     alert = (RaiseAlert(assessment.tier, assessment.reasons),) if shares else ()
     if assessment.tier is RiskTier.URGENT:
         replies = [crisis_reply(facts)]
         if shares:
-            replies.append(reply(Text("contact.offer_urgent", {"organisation": organisation}), buttons=contact_offer()))
+            replies.append(sharing.told_after_alert(facts))
         return Outcome(replies=tuple(replies), effects=alert)
     if assessment.tier is RiskTier.CONCERN:
         parts = [Text("concern.kind_reply"), crisis_resources(facts)]
         if shares:
-            parts.append(Text("contact.offer", {"organisation": organisation}))
-            return Outcome(replies=(reply(*parts, buttons=contact_offer()),), effects=alert)
+            told = sharing.told_after_alert(facts)
+            return Outcome(replies=(reply(*parts, *told.parts, buttons=told.buttons),), effects=alert)
         return Outcome(replies=(reply(*parts),))
     return Outcome(replies=(reply(closing),))

@@ -7,6 +7,7 @@ from dataclasses import replace
 from flows.callbacks import ButtonChoice
 from flows.consent import ConsentScope, ConsentState
 from flows.outcome import (
+    Audit,
     EndConversation,
     JoinOrganisation,
     Outcome,
@@ -164,6 +165,13 @@ def _redeem_invite(facts: Facts, target: StartTarget) -> Outcome:
     assert invite is not None
     if not invite.usable:
         return Outcome(replies=(reply(Text("invite.unusable")),))
+    if facts.staff is not None:  # one organisation per person: alerts, claims and rotas are never ambiguous
+        key = (
+            "invite.already_in_team"
+            if facts.staff.organisation_id == invite.organisation.id
+            else ("invite.other_organisation")
+        )
+        return Outcome(replies=(reply(Text(key)),), effects=(Audit("staff_invite_refused", "member"),))
     effects: list[RegisterMember | RedeemStaffInvite | EndConversation] = []
     if not facts.member.registered:
         effects.append(RegisterMember(invite.organisation.id))

@@ -233,6 +233,20 @@ class ClaimAlert:
 
 
 @dataclass(frozen=True)
+class AnswerAlert:
+    """The holder says they are on it (a new signal joined their case): it no longer escalates for that."""
+
+    alert_id: int
+
+
+@dataclass(frozen=True)
+class WithdrawAlert:
+    """The member takes back what was shared: the alert closes as "member declined" and staff are told."""
+
+    alert_id: int
+
+
+@dataclass(frozen=True)
 class ResolveAlert:
     """Close a claimed alert with an outcome."""
 

@@ -14,6 +14,7 @@ from flows.broadcast_model import BroadcastFacts
 from flows.consent import ConsentScope, ConsentState
 from flows.crisis import CrisisResources
 from flows.risk import LanguageSignal
+from flows.safeguarding.model import Alert, Person, Rota, StaffRole
 from flows.schedule import CheckInPlan
 from flows.texts import Catalogue
 
@@ -75,6 +76,12 @@ class StaffInfo:
     rota_days: frozenset[int] = frozenset()
     rota_hours: str = "09:00-17:00"
 
+    def person(self, member_id: int) -> Person:
+        """This role as the safeguarding rules read it."""
+        return Person(
+            member_id, self.organisation_id, StaffRole(self.role), self.on_duty, Rota(self.rota_days, self.rota_hours)
+        )
+
 
 @dataclass(frozen=True)
 class TeamMate:
@@ -87,15 +94,21 @@ class TeamMate:
 
 
 @dataclass(frozen=True)
-class AlertInfo:
-    """An alert a staff button or step refers to."""
+class CaseInfo:
+    """The member's own open alert, as the texts they are told need it (never who holds it)."""
 
-    id: int
-    organisation_id: int
+    alert_id: int
     tier: str
     status: str
-    claimed_by: int | None
-    member_id: int
+    share_level: str
+
+
+@dataclass(frozen=True)
+class SharingFacts:
+    """What has been shared about the member and whether anyone can see it: so what they are told is true."""
+
+    case: CaseInfo | None
+    someone_can_see: bool  # the organisation has someone (not the member) who can receive an alert
 
 
 @dataclass(frozen=True)
@@ -143,8 +156,9 @@ class Facts:
     member_id: int | None = None
     staff: StaffInfo | None = None
     team: tuple[TeamMate, ...] = ()
-    alert: AlertInfo | None = None
-    alerts: tuple[AlertInfo, ...] = ()
+    alert: Alert | None = None
+    alerts: tuple[Alert, ...] = ()
+    sharing: SharingFacts | None = None  # loaded for contact buttons and for messages read as a crisis or concern
     relay: RelayInfo | None = None
     activities: ActivityFacts | None = None  # loaded only for events that need listings (see bot/activity_facts)
     broadcast: BroadcastFacts | None = None  # loaded only for a coordinator composing a broadcast (bot/broadcast_facts)

@@ -9,6 +9,7 @@ import re
 
 from flows.callbacks import ButtonChoice, button_data
 from flows.outcome import (
+    AnswerAlert,
     AskRelay,
     Audit,
     Button,
@@ -25,12 +26,22 @@ from flows.outcome import (
     Text,
     reply,
 )
-from flows.snapshot import AlertInfo, Facts
+from flows.safeguarding.model import (
+    STAFF_OUTCOMES,
+    Alert,
+    Refusal,
+    StaffRole,
+    may_act_as_holder,
+    may_claim,
+    may_note,
+    may_see,
+)
+from flows.snapshot import Facts
 
 ALERT_FLOW = "al"
 TEAM_FLOW = "tm"
-OUTCOMES = ("ok", "gp", "nhs111", "crisis", "emergency", "unreachable")
-COORDINATOR = "coordinator"
+OUTCOMES = tuple(outcome.value for outcome in STAFF_OUTCOMES)
+COORDINATOR = StaffRole.COORDINATOR.value
 DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
 STAFF_COMMANDS = frozenset({"duty", "rota", "team", "alerts", "dashboard"})
@@ -60,15 +71,7 @@ def command(name: str, argument: str, facts: Facts) -> Outcome:
     if name == "rota":
         return _rota(argument, facts)
     if name == "alerts":
-        lines = tuple(
-            Text(
-                "staff.alert_line",
-                {"id": a.id, "tier": Text(f"tier.{a.tier}"), "status": Text(f"alert_status.{a.status}")},
-            )
-            for a in facts.alerts
-        )
-        text = Text("staff.alerts", {"lines": lines}) if lines else Text("staff.no_alerts")
-        return Outcome(replies=(reply(text),), effects=(Audit("alerts_listed", "organisation", staff.organisation_id),))
+        return _alerts_list(facts)
     if staff.role != COORDINATOR:
         return Outcome(
             replies=(reply(Text("staff.coordinators_only")),), effects=(Audit("team_refused", "organisation"),)
@@ -105,6 +108,10 @@ def on_team_button(choice: ButtonChoice, facts: Facts) -> Outcome:
             notice=Text("staff.not_allowed"), refused="not_allowed", effects=(Audit("team_refused", "member"),)
         )
     target = int(choice.choice)
+    if target == facts.member_id:  # nobody removes themselves (so the last coordinator always stays)
+        return Outcome(
+            notice=Text("team.not_yourself"), refused="not_allowed", effects=(Audit("team_refused", "member", target),)
+        )
     if target not in {mate.member_id for mate in facts.team}:
         return Outcome(
             notice=Text("staff.not_allowed"), refused="not_allowed", effects=(Audit("team_refused", "member", target),)
@@ -115,34 +122,63 @@ def on_team_button(choice: ButtonChoice, facts: Facts) -> Outcome:
     )
 
 
+REFUSAL_NOTICES = {
+    Refusal.ALREADY_CLAIMED: "alert.already_claimed",
+    Refusal.RESOLVED: "alert.already_resolved",
+    Refusal.OFF_DUTY: "alert.off_duty",
+    Refusal.ABOUT_YOU: "alert.about_you",
+    Refusal.NOT_CLAIMER: "staff.not_allowed",
+    Refusal.NOT_IN_TEAM: "staff.not_allowed",
+}
+
+
+def holder_buttons(alert_id: int) -> tuple[tuple[Button, ...], ...]:
+    """What the person who holds an alert can do: chat with the member, resolve."""
+    return (
+        (Button(Text("alert.open_chat"), button_data(ALERT_FLOW, "chat", str(alert_id))),),
+        (Button(Text("alert.resolve"), button_data(ALERT_FLOW, "resolve", str(alert_id))),),
+    )
+
+
+def _refused(alert: Alert | None, refusal: Refusal) -> Outcome:
+    """A refusal in the model's vocabulary: a short notice on the button, audited."""
+    object_id = alert.id if alert else None
+    not_allowed = refusal in (Refusal.NOT_IN_TEAM, Refusal.NOT_CLAIMER)
+    return Outcome(
+        notice=Text(REFUSAL_NOTICES[refusal]),
+        refused="not_claimer" if refusal is Refusal.NOT_CLAIMER else ("not_allowed" if not_allowed else None),
+        effects=(Audit(f"alert_refused_{refusal.value}", "alert", object_id),),
+    )
+
+
 def on_alert_button(choice: ButtonChoice, facts: Facts) -> Outcome:
-    """Handle claim, pass, chat, resolve and outcome buttons on an alert."""
+    """Handle claim, pass, "I'm on it", chat, resolve and outcome buttons on an alert (flows.safeguarding decides)."""
     alert = facts.alert
-    denied = _denied(facts, alert)
-    if denied is not None:
-        return denied
-    assert alert is not None and facts.staff is not None
-    mine = alert.claimed_by == facts.member_id
+    person = facts.staff.person(facts.member_id) if facts.staff and facts.member_id is not None else None
+    if alert is None or person is None or alert.organisation_id != person.organisation_id:
+        return _refused(alert, Refusal.NOT_IN_TEAM)
     if choice.step == "claim":
-        if alert.status not in ("open", "escalated"):
-            return Outcome(notice=Text("alert.already_claimed"), effects=(Audit("alert_viewed", "alert", alert.id),))
-        buttons = (
-            (Button(Text("alert.open_chat"), button_data(ALERT_FLOW, "chat", str(alert.id))),),
-            (Button(Text("alert.resolve"), button_data(ALERT_FLOW, "resolve", str(alert.id))),),
-        )
+        decision = may_claim(alert, person, facts.now)
+        if decision.refusal is Refusal.ALREADY_CLAIMED and alert.claimed_by == person.member_id:
+            return Outcome(notice=Text("alert.you_hold_it"))
+        if decision.refusal is not None:
+            return _refused(alert, decision.refusal)
         return Outcome(
-            replies=(reply(Text("alert.claimed_by_you", {"id": alert.id}), buttons=buttons),),
+            replies=(reply(Text("alert.claimed_by_you", {"id": alert.id}), buttons=holder_buttons(alert.id)),),
             effects=(ClaimAlert(alert.id), Audit("alert_claimed", "alert", alert.id)),
         )
     if choice.step == "pass":
-        if alert.status not in ("open", "escalated"):
-            return Outcome(notice=Text("alert.already_claimed"))
+        seen = may_see(alert, person, facts.now)
+        if not alert.status.waiting or seen.refusal is Refusal.ABOUT_YOU:
+            return _refused(alert, seen.refusal or Refusal.ALREADY_CLAIMED)
         return Outcome(notice=Text("alert.passed"), effects=(Audit("alert_passed", "alert", alert.id),))
-    if not mine:
+    held = may_act_as_holder(alert, person)
+    if held.refusal is not None:
+        return _refused(alert, held.refusal)
+    if choice.step == "ack":
         return Outcome(
-            notice=Text("staff.not_allowed"),
-            refused="not_claimer",
-            effects=(Audit("alert_refused", "alert", alert.id),),
+            notice=Text("alert.thanks_on_it"),
+            effects=(AnswerAlert(alert.id), Audit("alert_answered", "alert", alert.id)),
         )
     if choice.step == "chat":
         resolve = ((Button(Text("alert.resolve"), button_data(ALERT_FLOW, "resolve", str(alert.id))),),)
@@ -177,25 +213,13 @@ def on_alert_button(choice: ButtonChoice, facts: Facts) -> Outcome:
 def on_note_text(text: str, facts: Facts) -> Outcome:
     """Keep the volunteer's note on the alert they just resolved."""
     alert = facts.alert
-    denied = _denied(facts, alert)
-    if denied is not None or alert is None or alert.claimed_by != facts.member_id:
+    person = facts.staff.person(facts.member_id) if facts.staff and facts.member_id is not None else None
+    if alert is None or not may_note(alert, person).allowed:
         return Outcome(replies=(reply(Text("staff.not_allowed")),), effects=(EndConversation(),))
     return Outcome(
         replies=(reply(Text("alert.note_saved")),),
         effects=(NoteAlert(alert.id, text.strip()[:2000]), Audit("alert_noted", "alert", alert.id), EndConversation()),
     )
-
-
-def _denied(facts: Facts, alert: AlertInfo | None) -> Outcome | None:
-    staff = facts.staff
-    if staff is None or alert is None or alert.organisation_id != staff.organisation_id:
-        object_id = alert.id if alert else None
-        return Outcome(
-            notice=Text("staff.not_allowed"),
-            refused="not_allowed",
-            effects=(Audit("alert_refused", "alert", object_id),),
-        )
-    return None
 
 
 def _duty(argument: str, facts: Facts) -> Outcome:
@@ -223,3 +247,49 @@ def _rota(argument: str, facts: Facts) -> Outcome:
         return Outcome(replies=(reply(Text("rota.help")),))
     days = frozenset(DAYS[name[:3]] for name in names)
     return Outcome(replies=(reply(Text("rota.saved")),), effects=(SetRota(days, hours), Audit("rota_set", "member")))
+
+
+def _alerts_list(facts: Facts) -> Outcome:
+    """/alerts: the open alerts, urgent first then the longest waiting, with a button for what this person may do."""
+    assert facts.staff is not None and facts.member_id is not None
+    person = facts.staff.person(facts.member_id)
+    lines, rows = [], []
+    for alert in facts.alerts:
+        if alert.member_id == person.member_id:
+            continue  # nobody sees an alert about themselves
+        lines.append(
+            Text(
+                "staff.alert_line",
+                {
+                    "id": alert.id,
+                    "case": alert.case_ref or "-",
+                    "tier": Text(f"tier.{alert.tier.value}"),
+                    "status": Text(f"alert_status.{alert.status.value}"),
+                },
+            )
+        )
+        if may_claim(alert, person, facts.now).allowed:
+            rows.append(
+                (
+                    Button(
+                        Text("alert.claim_numbered", {"id": alert.id}), button_data(ALERT_FLOW, "claim", str(alert.id))
+                    ),
+                )
+            )
+        elif may_act_as_holder(alert, person).allowed:
+            rows.append(
+                (Button(Text("alert.chat_numbered", {"id": alert.id}), button_data(ALERT_FLOW, "chat", str(alert.id))),)
+            )
+            rows.append(
+                (
+                    Button(
+                        Text("alert.resolve_numbered", {"id": alert.id}),
+                        button_data(ALERT_FLOW, "resolve", str(alert.id)),
+                    ),
+                )
+            )
+    text = Text("staff.alerts", {"lines": tuple(lines)}) if lines else Text("staff.no_alerts")
+    return Outcome(
+        replies=(reply(text, buttons=tuple(rows)),),
+        effects=(Audit("alerts_listed", "organisation", facts.staff.organisation_id),),
+    )

@@ -72,6 +72,22 @@ class RelayRepository:
             relay.keep_transcript,
         )
 
+    async def open_for_volunteer(self, volunteer_member_id: int) -> list[int]:
+        """The ids of a person's relayed chats that are asked or open."""
+        rows = await self._session.scalars(
+            select(RelaySession.id).where(
+                RelaySession.volunteer_member_id == volunteer_member_id, RelaySession.status != "closed"
+            )
+        )
+        return list(rows.all())
+
+    async def open_for_alert(self, alert_id: int) -> list[int]:
+        """The ids of an alert's relayed chats that are asked or open."""
+        rows = await self._session.scalars(
+            select(RelaySession.id).where(RelaySession.alert_id == alert_id, RelaySession.status != "closed")
+        )
+        return list(rows.all())
+
     async def set_status(self, session_id: int, status: str, now: datetime) -> None:
         """Move a session to open or closed."""
         values: dict[str, object] = {"status": status}

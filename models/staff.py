@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import Member, StaffRole
+from flows.safeguarding.model import Person, Rota, StaffRole
+from models.tables import Member
+from models.tables import StaffRole as StaffRoleTable
 
 
 @dataclass(frozen=True)
@@ -25,18 +26,22 @@ class StaffRow:
     rota_hours: str
     chat_id: int
 
-    def on_duty_at(self, moment: datetime, timezone: str = "Europe/London") -> bool:
-        """Say whether this person is on duty: switched on, or inside their weekly rota."""
-        if self.on_duty:
-            return True
-        local = moment.astimezone(ZoneInfo(timezone))
-        if local.weekday() not in self.rota_days:
-            return False
-        start, _, end = self.rota_hours.partition("-")
-        return start <= local.strftime("%H:%M") < end
+    def person(self) -> Person:
+        """This role as the safeguarding rules read it."""
+        return Person(
+            self.member_id,
+            self.organisation_id,
+            StaffRole(self.role),
+            self.on_duty,
+            Rota(self.rota_days, self.rota_hours),
+        )
+
+    def on_duty_at(self, moment: datetime) -> bool:
+        """Say whether this person is on duty: switched on, or inside their weekly rota (overnight shifts too)."""
+        return self.person().on_duty(moment)
 
 
-_roles, _members = StaffRole.__table__.c, Member.__table__.c
+_roles, _members = StaffRoleTable.__table__.c, Member.__table__.c
 _ROLE_OF_MEMBER = (
     select(
         _roles.member_id,
@@ -84,36 +89,42 @@ class StaffTeam:
 
     async def of_organisation(self, organisation_id: int) -> list[StaffRow]:
         """Return an organisation's team."""
-        return await self._rows(StaffRole.organisation_id == organisation_id)
+        return await self._rows(StaffRoleTable.organisation_id == organisation_id)
 
     async def set_duty(self, member_id: int, on: bool) -> None:
         """Switch duty on or off."""
-        await self._session.execute(update(StaffRole).where(StaffRole.member_id == member_id).values(on_duty=on))
+        await self._session.execute(
+            update(StaffRoleTable).where(StaffRoleTable.member_id == member_id).values(on_duty=on)
+        )
 
     async def set_rota(self, member_id: int, days: frozenset[int], hours: str) -> None:
         """Set the weekly rota."""
         values = {"rota_days": ",".join(str(day) for day in sorted(days)), "rota_hours": hours}
-        await self._session.execute(update(StaffRole).where(StaffRole.member_id == member_id).values(**values))
+        await self._session.execute(
+            update(StaffRoleTable).where(StaffRoleTable.member_id == member_id).values(**values)
+        )
 
     async def set_display_name(self, member_id: int, name: str) -> None:
         """Set the first name other staff and relayed members see."""
         await self._session.execute(
-            update(StaffRole).where(StaffRole.member_id == member_id).values(display_name=name[:64])
+            update(StaffRoleTable).where(StaffRoleTable.member_id == member_id).values(display_name=name[:64])
         )
 
     async def remove(self, member_id: int, organisation_id: int) -> bool:
         """Remove someone from an organisation's team; access ends at once."""
         result = await self._session.execute(
-            delete(StaffRole).where(StaffRole.member_id == member_id, StaffRole.organisation_id == organisation_id)
+            delete(StaffRoleTable).where(
+                StaffRoleTable.member_id == member_id, StaffRoleTable.organisation_id == organisation_id
+            )
         )
         return bool(getattr(result, "rowcount", 0))
 
     async def _rows(self, condition: object) -> list[StaffRow]:
         rows = await self._session.execute(
-            select(StaffRole, Member.chat_id)
-            .join(Member, Member.id == StaffRole.member_id)
+            select(StaffRoleTable, Member.chat_id)
+            .join(Member, Member.id == StaffRoleTable.member_id)
             .where(condition)  # type: ignore[arg-type]
-            .order_by(StaffRole.id)
+            .order_by(StaffRoleTable.id)
         )
         return [
             staff_row(

@@ -206,6 +206,11 @@ class Alert(Base):
     note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, info=ENCRYPTED)
     dispatched_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
+    waiting_since: Mapped[datetime | None]  # when it last needed someone new (raised, sent back); None: created_at
+    raised_again_at: Mapped[datetime | None]  # a later signal joined this case (created_at stays the first)
+    answered_at: Mapped[datetime | None]  # the holder's last answer on it (claim, "I'm on it", a relayed line)
+    nobody_told_at: Mapped[datetime | None]  # the member was told nobody can see it yet (it waits for someone)
+    case_ref: Mapped[str | None] = mapped_column(String(8))  # private per-member case reference staff see
 
 
 class OutboxMessage(Base):

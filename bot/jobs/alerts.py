@@ -1,7 +1,10 @@
-"""The alert job: send new alerts to who is on duty, and escalate unclaimed ones on time.
+"""The alert job: send waiting alerts to whoever can act on them now, and move them on when the clock says so.
 
-Messages go into the outbox in the same transaction as the alert's state change, so a crash between the two
-loses nothing; the outbox job sends them until Telegram confirms.
+Who receives an alert and when it escalates are decided by flows/safeguarding/model.py. Messages go into the
+outbox in the same transaction as the alert's state change, so a crash between the two loses nothing; the
+outbox job sends them until Telegram confirms. An alert that nobody can receive yet (no staff, or only the
+member it is about) is not marked sent: the member is told plainly, once, and every tick tries again, so it
+goes to the first person who joins or comes on duty.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flows.alert_messages import AlertTimings, alert_for_staff, escalation_step, member_fallback
+from bot.safeguarding.desk import AlertDesk
+from flows.alert_messages import alert_for_staff, case_line, member_fallback, member_nobody_yet
 from flows.crisis import CrisisResources
-from flows.outcome import Reply
+from flows.outcome import Reply, Text, reply
+from flows.safeguarding.model import AlertTimings, Person, Step, coordinators_for, next_step, recipients
 from flows.snapshot import Facts, MemberSnapshot
 from flows.texts import Catalogue
-from models.alerts import AlertRow
-from models.staff import StaffRow
+from models.alerts import AlertRow, two_days_before
 from models.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("cairn.jobs.alerts")
@@ -50,18 +54,18 @@ class AlertJob:
         self._clock = clock
         self._timings = timings or AlertTimings()
         self._batch = batch
+        self._desk = AlertDesk(catalogue)
 
     async def tick(self) -> AlertTick:
-        """Dispatch new alerts, then escalate what is overdue."""
+        """Dispatch waiting alerts, then move on what is overdue."""
         now = self._clock()
         async with self._units() as uow:
             dispatched = 0
             for alert in await uow.alerts.undispatched(self._batch):
-                await self._dispatch(uow, alert, now)
-                dispatched += 1
+                dispatched += await self._dispatch(uow, alert, now)
             escalated = 0
-            for alert in await uow.alerts.unclaimed(self._batch):
-                step = escalation_step(alert.tier, alert.escalation, now - alert.created_at, self._timings)
+            for alert in [*await uow.alerts.unclaimed(self._batch), *await uow.alerts.claimed(self._batch)]:
+                step = next_step(alert.model(), now, self._timings)
                 if step is not None:
                     await self._escalate(uow, alert, step, now)
                     escalated += 1
@@ -70,51 +74,78 @@ class AlertJob:
             log.info("alerts_tick dispatched=%d escalated=%d", dispatched, escalated)
         return AlertTick(dispatched, escalated)
 
-    async def _dispatch(self, uow: UnitOfWork, alert: AlertRow, now: datetime) -> None:
-        team = await uow.team.of_organisation(alert.organisation_id)
-        on_duty = [person for person in team if person.on_duty_at(now)]
-        recipients = on_duty or [person for person in team if person.role == "coordinator"]
-        if not recipients:
-            log.error("alert_has_no_recipients tier=%s organisation=%d", alert.tier, alert.organisation_id)
-        message = await self._staff_message(uow, alert, escalated=False, nobody_on_duty=not on_duty)
-        await self._send_to(uow, recipients, alert, message, now)
+    async def _team(self, uow: UnitOfWork, organisation_id: int) -> list[tuple[Person, int]]:
+        return [(row.person(), row.chat_id) for row in await uow.team.of_organisation(organisation_id)]
+
+    async def _dispatch(self, uow: UnitOfWork, alert: AlertRow, now: datetime) -> int:
+        team = await self._team(uow, alert.organisation_id)
+        chats = {person.member_id: chat for person, chat in team}
+        chosen = recipients(alert.model(), [person for person, _ in team], now)
+        if chosen.nobody:
+            if alert.nobody_told_at is None:  # once per case: plainly, with the resources; it keeps waiting
+                log.error("alert_has_no_recipients tier=%s organisation=%d", alert.tier, alert.organisation_id)
+                organisation = await uow.organisations.by_id(alert.organisation_id)
+                facts = Facts(MemberSnapshot(registered=True), self._catalogue, self._crisis, now)
+                told = member_nobody_yet(facts, organisation.name if organisation else "")
+                await self._desk.send(uow, alert.member_id, alert.member_chat_id, "fallback", told, now, alert.id)
+                await uow.alerts.mark_nobody_told(alert.id, now)
+                await uow.audit.record("alert_waits_for_staff", "alert", alert.id, now, None, alert.organisation_id)
+            return 0
+        message = await self._staff_message(
+            uow, alert, escalated=alert.escalation >= 1, nobody_on_duty=chosen.nobody_on_duty, now=now
+        )
+        for person in chosen.people:
+            await self._desk.send(uow, person.member_id, chats[person.member_id], "alert", message, now, alert.id)
         await uow.alerts.mark_dispatched(alert.id, now)
         await uow.audit.record("alert_dispatched", "alert", alert.id, now, None, alert.organisation_id)
+        return 1
 
-    async def _escalate(self, uow: UnitOfWork, alert: AlertRow, step: str, now: datetime) -> None:
-        if step == "coordinators":
-            team = await uow.team.of_organisation(alert.organisation_id)
-            coordinators = [person for person in team if person.role == "coordinator"]
-            if not coordinators:
-                log.error("alert_escalation_has_no_coordinators organisation=%d", alert.organisation_id)
-            message = await self._staff_message(uow, alert, escalated=True)
-            await self._send_to(uow, coordinators, alert, message, now)
-            await uow.alerts.escalate(alert.id, 1, now)
-        else:
+    async def _escalate(self, uow: UnitOfWork, alert: AlertRow, step: Step, now: datetime) -> None:
+        if step is Step.MEMBER_FALLBACK:
             facts = Facts(MemberSnapshot(registered=True), self._catalogue, self._crisis, now)
-            await self._enqueue(
+            await self._desk.send(
                 uow, alert.member_id, alert.member_chat_id, "fallback", member_fallback(facts), now, alert.id
             )
             await uow.alerts.escalate(alert.id, 2, now)
-        await uow.audit.record(f"alert_escalated_{step}", "alert", alert.id, now, None, alert.organisation_id)
+        else:
+            team = await self._team(uow, alert.organisation_id)
+            chats = {person.member_id: chat for person, chat in team}
+            coordinators = coordinators_for(alert.model(), [person for person, _ in team])
+            if step is Step.BACK_TO_COORDINATORS:
+                holder = alert.claimed_by
+                await uow.alerts.release(alert.id, now, to_coordinators=True)
+                if holder is not None and holder in chats:
+                    gone = reply(Text("alert.gone_back", {"id": alert.id}))
+                    await self._desk.send(uow, holder, chats[holder], "notice", gone, now, alert.id)
+            else:
+                await uow.alerts.escalate(alert.id, 1, now)
+            if not coordinators:
+                log.error("alert_escalation_has_no_coordinators organisation=%d", alert.organisation_id)
+            message = await self._staff_message(
+                uow, alert, escalated=True, now=now, back=step is Step.BACK_TO_COORDINATORS
+            )
+            for person in coordinators:
+                await self._desk.send(uow, person.member_id, chats[person.member_id], "alert", message, now, alert.id)
+            if step is Step.BACK_TO_COORDINATORS and coordinators:
+                await uow.alerts.mark_dispatched(alert.id, now)
+        await uow.audit.record(f"alert_escalated_{step.value}", "alert", alert.id, now, None, alert.organisation_id)
 
     async def _staff_message(
-        self, uow: UnitOfWork, alert: AlertRow, escalated: bool, nobody_on_duty: bool = False
+        self,
+        uow: UnitOfWork,
+        alert: AlertRow,
+        escalated: bool,
+        now: datetime,
+        nobody_on_duty: bool = False,
+        back: bool = False,
     ) -> Reply:
         organisation = await uow.organisations.by_id(alert.organisation_id)
         name = organisation.name if organisation else ""
-        return alert_for_staff(alert.id, alert.tier, name, alert.share_level, alert.reasons, escalated, nobody_on_duty)
-
-    async def _send_to(
-        self, uow: UnitOfWork, people: list[StaffRow], alert: AlertRow, message: Reply, now: datetime
-    ) -> None:
-        for person in people:
-            if person.member_id != alert.member_id:
-                await self._enqueue(uow, person.member_id, person.chat_id, "alert", message, now, alert.id)
-
-    async def _enqueue(
-        self, uow: UnitOfWork, member_id: int, chat_id: int, kind: str, message: Reply, now: datetime, alert_id: int
-    ) -> None:
-        text = self._catalogue.render_reply(message)
-        buttons = self._catalogue.render_buttons(message)
-        await uow.outbox.enqueue(member_id, chat_id, kind, text, buttons, now, alert_id=alert_id)
+        count = await uow.alerts.count_since(alert.member_id, two_days_before(now))
+        case = case_line(alert.case_ref, count, alert.created_at, alert.raised_again_at)
+        message = alert_for_staff(
+            alert.id, alert.tier, name, alert.share_level, alert.reasons, escalated, nobody_on_duty, case
+        )
+        if back:
+            message = reply(Text("alert.back_to_coordinators"), *message.parts, buttons=message.buttons)
+        return message

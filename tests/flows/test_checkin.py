@@ -131,7 +131,7 @@ def test_low_mood_three_check_ins_running_is_a_concern_and_offers_contact_with_c
         d.tap("Very low")
         replies = d.tap("Skip")
     assert "It sounds like things are hard" in replies[0] and "116 123" in replies[0]
-    assert "Would you like someone from Hillside Community Hub to get in touch?" in replies[0]
+    assert "I've let Hillside Community Hub know that you may need a chat" in replies[0]
     alerts = effects(d, RaiseAlert)
     assert len(alerts) == 1 and alerts[0].tier is RiskTier.CONCERN
 

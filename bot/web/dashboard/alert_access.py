@@ -15,19 +15,22 @@ from datetime import datetime
 
 from flows.alert_messages import shared_reasons
 from flows.consent import ConsentAction, ConsentEvent, ConsentScope, ConsentState, ShareLevel
+from flows.safeguarding.model import Refusal, may_claim, may_see
 from models.alerts import AlertRow
 from models.staff import StaffRow
 from models.unit_of_work import UnitOfWork
 
-COORDINATOR = "coordinator"
-CLAIMABLE = ("open", "escalated")
-OFF_DUTY = (
-    "You can see what the member shared, and claim this alert, while you are on duty. "
-    "To go on duty, send /duty on to Cairn in Telegram."
-)
 CLAIMED_BY_OTHER = "Only the person who claimed this alert, and coordinators, can see what the member shared."
-ABOUT_YOU = "This alert is about you, so it goes to others in the team."
-NOT_IN_TEAM = "Only the team can see what members share."
+WHY_NOT = {
+    Refusal.OFF_DUTY: (
+        "You can see what the member shared, and claim this alert, while you are on duty. "
+        "To go on duty, send /duty on to Cairn in Telegram."
+    ),
+    Refusal.ALREADY_CLAIMED: CLAIMED_BY_OTHER,
+    Refusal.ABOUT_YOU: "This alert is about you, so it goes to others in the team.",
+    Refusal.NOT_IN_TEAM: "Only the team can see what members share.",
+    Refusal.RESOLVED: CLAIMED_BY_OTHER,
+}
 
 
 @dataclass(frozen=True)
@@ -48,20 +51,12 @@ class SharedNow:
 
 
 def access(alert: AlertRow, staff: StaffRow | None, now: datetime) -> AlertAccess:
-    """Decide whether this person may see the alert's details and claim it now (the bot's rule)."""
-    claimable = alert.status in CLAIMABLE and alert.claimed_by is None
-    if staff is None or staff.organisation_id != alert.organisation_id:
-        return AlertAccess(False, False, NOT_IN_TEAM)
-    if staff.role == COORDINATOR:
-        return AlertAccess(True, claimable)
-    if alert.claimed_by == staff.member_id:
-        return AlertAccess(True, False)
-    if alert.member_id == staff.member_id:
-        return AlertAccess(False, False, ABOUT_YOU)
-    if claimable:
-        on_duty = staff.on_duty_at(now)
-        return AlertAccess(on_duty, on_duty, "" if on_duty else OFF_DUTY)
-    return AlertAccess(False, False, CLAIMED_BY_OTHER)
+    """Whether this person may see the alert's details and claim it now (flows.safeguarding.model decides)."""
+    model = alert.model()
+    person = staff.person() if staff is not None else None
+    seen = may_see(model, person, now)
+    claim = may_claim(model, person, now)
+    return AlertAccess(seen.allowed, claim.allowed, WHY_NOT.get(seen.refusal, "") if seen.refusal else "")
 
 
 def shared_now(alert: AlertRow, consent: ConsentState) -> SharedNow:

@@ -1,4 +1,8 @@
-"""Claim and resolve alerts from the dashboard through the same flow steps and effects as the bot's buttons."""
+"""Claim, resolve and get in touch from the dashboard: the alert desk and the same rules as the bot's buttons.
+
+The rules are flows/safeguarding/model.py's; the desk (bot/safeguarding/desk.py) applies them with the same
+outbox messages as the bot. No button press is forged and no chat facts are faked.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +11,25 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.staff_effects import STAFF_EFFECTS, StaffEffects
-from bot.web.dashboard.alert_access import CLAIMABLE, access
+from bot.safeguarding.desk import AlertDesk
 from bot.web.dashboard.auth import DashboardUser
 from bot.web.dashboard.deps import DashboardDeps
-from flows.callbacks import ButtonChoice
+from flows.alert_messages import relay_invitation
 from flows.crisis import CrisisResources, load_crisis_resources
-from flows.outcome import Outcome
-from flows.snapshot import AlertInfo, Facts, MemberSnapshot, StaffInfo
-from flows.staff import ALERT_FLOW, OUTCOMES, on_alert_button, on_note_text
+from flows.outcome import Text
+from flows.safeguarding.model import STAFF_OUTCOMES, Refusal, may_act_as_holder
+from flows.staff import REFUSAL_NOTICES
 from models.alerts import AlertRow
 from models.staff import StaffRow
 from models.unit_of_work import UnitOfWork
+
+OUTCOME_CODES = frozenset(outcome.value for outcome in STAFF_OUTCOMES)
 
 
 @functools.lru_cache(maxsize=8)
 def crisis_for(region: str) -> CrisisResources:
     """The region's crisis resources (read once)."""
     return load_crisis_resources(region)
-
-
-@dataclass
-class ActionState:
-    """What the effects left behind (a claim that lost a race replaces the outcome, as in the bot)."""
-
-    outcome: Outcome
 
 
 @dataclass(frozen=True)
@@ -42,40 +40,6 @@ class ActionResult:
     refused: str | None = None
 
 
-def _facts(deps: DashboardDeps, staff: StaffRow, alert: AlertRow) -> Facts:
-    info = StaffInfo(staff.organisation_id, staff.role, staff.display_name, staff.on_duty, staff.rota_days,
-                     staff.rota_hours)  # fmt: skip
-    found = AlertInfo(alert.id, alert.organisation_id, alert.tier, alert.status, alert.claimed_by, alert.member_id)
-    return Facts(
-        MemberSnapshot(registered=True),
-        deps.catalogue,
-        crisis_for(deps.settings.region),
-        deps.clock(),
-        member_id=staff.member_id,
-        staff=info,
-        alert=found,
-    )
-
-
-async def _run(uow: UnitOfWork, deps: DashboardDeps, outcome: Outcome, staff: StaffRow, facts: Facts) -> Outcome:
-    """Apply the staff effects of a step; conversation effects are for the chat, not the web, and are skipped."""
-    member = await uow.members.by_id(staff.member_id)
-    assert member is not None
-    state = ActionState(outcome)
-    effects = StaffEffects(deps.catalogue, crisis_for(deps.settings.region))
-    for effect in outcome.effects:
-        if type(effect).__name__ in STAFF_EFFECTS:
-            await effects.apply(uow, effect, member, facts, state)
-    return state.outcome
-
-
-def _first_texts(deps: DashboardDeps, outcome: Outcome) -> tuple[str, ...]:
-    texts = [deps.catalogue.render(found.parts[0]) for found in outcome.replies[:1] if found.parts]
-    if outcome.notice is not None:
-        texts.append(deps.catalogue.render(outcome.notice))
-    return tuple(texts)
-
-
 async def _load(uow: UnitOfWork, user: DashboardUser, alert_id: int) -> tuple[StaffRow, AlertRow]:
     staff = await uow.team.of_member(user.member_id)
     alert = await uow.alerts.in_organisation(alert_id, user.organisation_id)
@@ -84,50 +48,56 @@ async def _load(uow: UnitOfWork, user: DashboardUser, alert_id: int) -> tuple[St
     return staff, alert
 
 
-async def claim(deps: DashboardDeps, user: DashboardUser, alert_id: int) -> ActionResult:
-    """Claim an alert, as the bot's Claim button does (other volunteers' messages say who took it).
+def _said(deps: DashboardDeps, key: str, values: dict[str, object] | None = None) -> str:
+    return deps.catalogue.render(Text(key, values or {}))
 
-    Only those the bot would send the alert to may claim it: coordinators, and volunteers while on duty.
-    """
+
+async def claim(deps: DashboardDeps, user: DashboardUser, alert_id: int) -> ActionResult:
+    """Claim an alert as the bot's Claim button does; the claimer's Telegram gets it with its buttons."""
     async with deps.units() as uow:
-        staff, alert = await _load(uow, user, alert_id)
-        allowed = access(alert, staff, deps.clock())
-        if alert.status in CLAIMABLE and alert.claimed_by is None and not allowed.can_claim:
-            await uow.audit.record("alert_claim_refused", "alert", alert.id, deps.clock(), staff.member_id,
-                                   staff.organisation_id)  # fmt: skip
-            await uow.commit()
-            return ActionResult((allowed.why_not,), "not_now")
-        facts = _facts(deps, staff, alert)
-        outcome = on_alert_button(ButtonChoice(ALERT_FLOW, "claim", str(alert.id)), facts)
-        if outcome.refused == "not_allowed":
-            raise web.HTTPNotFound()
-        final = await _run(uow, deps, outcome, staff, facts)
+        staff, _ = await _load(uow, user, alert_id)
+        refusal = await AlertDesk(deps.catalogue).claim(uow, alert_id, staff, deps.clock(), from_web=True)
         await uow.commit()
-    return ActionResult(_first_texts(deps, final), outcome.refused)
+    if refusal is Refusal.NOT_IN_TEAM:
+        raise web.HTTPNotFound()
+    if refusal is not None:
+        return ActionResult((_said(deps, REFUSAL_NOTICES[refusal]),), refusal.value)
+    return ActionResult((_said(deps, "alert.claimed_by_you", {"id": alert_id}),))
 
 
 async def resolve(deps: DashboardDeps, user: DashboardUser, alert_id: int, code: str, note: str) -> ActionResult:
-    """Resolve an alert one has claimed with an outcome and an optional note (kept encrypted), as the bot does."""
-    if code not in OUTCOMES:
+    """Resolve an alert one holds with an outcome and an optional note (kept encrypted), as the bot does."""
+    if code not in OUTCOME_CODES:
         return ActionResult((), "unknown_choice")
     async with deps.units() as uow:
-        staff, alert = await _load(uow, user, alert_id)
-        if alert.status == "resolved":
-            return ActionResult(("This alert is already resolved.",), "already_resolved")
-        facts = _facts(deps, staff, alert)
-        outcome = on_alert_button(ButtonChoice(ALERT_FLOW, "outcome", f"{alert.id}_{code}"), facts)
-        if outcome.refused == "not_allowed":
-            raise web.HTTPNotFound()
-        if outcome.refused:
-            return ActionResult(_first_texts(deps, outcome), outcome.refused)
-        final = await _run(uow, deps, outcome, staff, facts)
-        messages = _first_texts(deps, final)
-        if note.strip():
-            resolved = await uow.alerts.in_organisation(alert.id, user.organisation_id)
-            assert resolved is not None
-            noted = _facts(deps, staff, resolved)
-            written = on_note_text(note, noted)
-            await _run(uow, deps, written, staff, noted)
-            messages += _first_texts(deps, written)
+        staff, _ = await _load(uow, user, alert_id)
+        refusal = await AlertDesk(deps.catalogue).resolve(uow, alert_id, staff, code, note, deps.clock())
         await uow.commit()
-    return ActionResult(messages)
+    if refusal is Refusal.NOT_IN_TEAM:
+        raise web.HTTPNotFound()
+    if refusal is Refusal.NOT_CLAIMER:
+        return ActionResult((), "not_claimer")
+    if refusal is not None:
+        return ActionResult((_said(deps, REFUSAL_NOTICES[refusal]),), refusal.value)
+    messages = (_said(deps, "alert.resolved", {"id": alert_id}),)
+    return ActionResult(messages + ((_said(deps, "alert.note_saved"),) if note.strip() else ()))
+
+
+async def get_in_touch(deps: DashboardDeps, user: DashboardUser, alert_id: int) -> ActionResult:
+    """Start the relayed chat from the alert page: the member is asked first, as in the bot; the holder's side
+    is in Telegram."""
+    now = deps.clock()
+    desk = AlertDesk(deps.catalogue)
+    async with deps.units() as uow:
+        staff, alert = await _load(uow, user, alert_id)
+        refusal = may_act_as_holder(alert.model(), staff.person()).refusal
+        if refusal is not None:
+            return ActionResult((_said(deps, REFUSAL_NOTICES[refusal]),), refusal.value)
+        session_id = await uow.relay.open(alert.id, alert.member_id, staff.member_id,
+                                          alert.share_level == "with_answers", now)  # fmt: skip
+        organisation = await uow.organisations.by_id(alert.organisation_id)
+        invitation = relay_invitation(session_id, staff.display_name, organisation.name if organisation else "")
+        await desk.send(uow, alert.member_id, alert.member_chat_id, "relay", invitation, now, alert.id)
+        await uow.audit.record("relay_asked", "alert", alert.id, now, staff.member_id, staff.organisation_id)
+        await uow.commit()
+    return ActionResult((_said(deps, "relay.asked"),))

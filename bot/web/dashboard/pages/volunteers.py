@@ -8,15 +8,13 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.operator import Link, create_invite
-from bot.staff_effects import STAFF_EFFECTS, StaffEffects
-from bot.web.dashboard.alert_actions import ActionState, crisis_for
+from bot.safeguarding.desk import AlertDesk
+from bot.staff_effects import remove_from_team
 from bot.web.dashboard.auth import coordinator_only, user_of
 from bot.web.dashboard.deps import DashboardDeps, deps_of
 from bot.web.dashboard.render import flash, render, see_other
-from flows.callbacks import ButtonChoice
 from flows.outcome import Text
-from flows.snapshot import Facts, MemberSnapshot, StaffInfo, TeamMate
-from flows.staff import DAYS, TEAM_FLOW, on_team_button
+from flows.staff import DAYS
 from models.staff import StaffRow
 
 routes = web.RouteTableDef()
@@ -137,27 +135,13 @@ async def remove(request: web.Request) -> web.StreamResponse:
     now = deps.clock()
     async with deps.units() as uow:
         me = await uow.team.of_member(user.member_id)
-        member = await uow.members.by_id(user.member_id)
-        if me is None or member is None:
+        if me is None or me.role != "coordinator":
             raise web.HTTPNotFound()
-        team = tuple(
-            TeamMate(mate.member_id, mate.role, mate.display_name, mate.on_duty)
-            for mate in await uow.team.of_organisation(user.organisation_id)
+        if not await remove_from_team(uow, AlertDesk(deps.catalogue), row.member_id, user.organisation_id, now):
+            raise web.HTTPNotFound()
+        await uow.audit.record(
+            "team_member_removed", "member", row.member_id, now, user.member_id, user.organisation_id
         )
-        staff = StaffInfo(me.organisation_id, me.role, me.display_name, me.on_duty, me.rota_days, me.rota_hours)
-        facts = Facts(
-            MemberSnapshot(registered=True), deps.catalogue, crisis_for(deps.settings.region), now,
-            member_id=me.member_id, staff=staff, team=team,
-        )  # fmt: skip
-        outcome = on_team_button(ButtonChoice(TEAM_FLOW, "remove", str(row.member_id)), facts)
-        if outcome.refused:
-            raise web.HTTPNotFound()
-        effects = StaffEffects(deps.catalogue, crisis_for(deps.settings.region))
-        state = ActionState(outcome)
-        for effect in outcome.effects:
-            if type(effect).__name__ in STAFF_EFFECTS:
-                await effects.apply(uow, effect, member, facts, state)
-        await uow.dashboard.end_sessions_of(row.member_id)
         await uow.commit()
     flash(request, deps.catalogue.render(Text("team.removed")))
     return see_other("/dashboard/volunteers")
