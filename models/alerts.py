@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flows.safeguarding.model import Alert as AlertModel
 from flows.safeguarding.model import AlertStatus, AlertTimings, Join, Refusal, Tier, join
 from models.crypto import DataCipher
-from models.tables import Alert, Member
+from models.tables import Alert, Member, OutboxMessage
 
 OPEN_STATES = (AlertStatus.OPEN.value, AlertStatus.ESCALATED.value)
 UNRESOLVED = (*OPEN_STATES, AlertStatus.CLAIMED.value)
@@ -200,6 +200,26 @@ class AlertRepository:
     async def claimed(self, limit: int) -> list[AlertRow]:
         """Lock claimed alerts (the clock checks that their holder is still answering)."""
         return await self._locked(select(Alert).where(Alert.status == AlertStatus.CLAIMED.value), limit)
+
+    async def waiting_sent_to(self, member_id: int) -> list[int]:
+        """The ids of waiting alerts whose message went to this person (sent again when they leave the team)."""
+        rows = await self._session.scalars(
+            select(Alert.id)
+            .join(OutboxMessage, OutboxMessage.alert_id == Alert.id)
+            .where(
+                OutboxMessage.recipient_member_id == member_id,
+                OutboxMessage.kind == "alert",
+                Alert.status.in_(OPEN_STATES),
+            )
+            .distinct()
+        )
+        return list(rows.all())
+
+    async def send_again(self, alert_id: int) -> None:
+        """Mark a waiting alert as not yet sent, so the next tick sends it to whoever can act on it now."""
+        await self._session.execute(
+            update(Alert).where(Alert.id == alert_id, Alert.status.in_(OPEN_STATES)).values(dispatched_at=None)
+        )
 
     async def mark_dispatched(self, alert_id: int, now: datetime) -> None:
         """Note that the alert went out."""

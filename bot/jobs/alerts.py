@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.safeguarding.desk import AlertDesk
@@ -64,6 +64,10 @@ class AlertJob:
             for alert in await uow.alerts.undispatched(self._batch):
                 dispatched += await self._dispatch(uow, alert, now)
             escalated = 0
+            for alert in await uow.alerts.unclaimed(self._batch):
+                if await self._nobody_left(uow, alert, now):
+                    await uow.alerts.send_again(alert.id)  # everyone it went to has left: it waits for someone new
+                    dispatched += await self._dispatch(uow, replace(alert, dispatched_at=None), now)
             for alert in [*await uow.alerts.unclaimed(self._batch), *await uow.alerts.claimed(self._batch)]:
                 step = next_step(alert.model(), now, self._timings)
                 if step is not None:
@@ -73,6 +77,10 @@ class AlertJob:
         if dispatched or escalated:
             log.info("alerts_tick dispatched=%d escalated=%d", dispatched, escalated)
         return AlertTick(dispatched, escalated)
+
+    async def _nobody_left(self, uow: UnitOfWork, alert: AlertRow, now: datetime) -> bool:
+        team = [person for person, _ in await self._team(uow, alert.organisation_id)]
+        return recipients(alert.model(), team, now).nobody
 
     async def _team(self, uow: UnitOfWork, organisation_id: int) -> list[tuple[Person, int]]:
         return [(row.person(), row.chat_id) for row in await uow.team.of_organisation(organisation_id)]

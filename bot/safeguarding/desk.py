@@ -140,6 +140,8 @@ class AlertDesk:
                 waiting = reply(Text("alert.released_staff", {"id": alert.id}))
                 await self._edit_alert_messages(uow, alert.id, waiting, now, except_member=person.member_id)
                 await uow.audit.record("alert_released", "alert", alert.id, now, None, alert.organisation_id)
+        for alert_id in await uow.alerts.waiting_sent_to(person.member_id):
+            await uow.alerts.send_again(alert_id)  # whoever can act on it now gets it (they were one of its people)
         await uow.dashboard.end_sessions_of(person.member_id)
         if released:
             log.info("claims_released count=%d", released)

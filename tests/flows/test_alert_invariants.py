@@ -151,6 +151,9 @@ class World:
                     self.told_nobody.add(alert.id)
                 else:
                     self.alerts[alert.id] = replace(alert, dispatched=True)
+            elif alert.status.waiting and recipients(alert, team, self.now).nobody:
+                self.alerts[alert.id] = replace(alert, dispatched=False)  # everyone it went to left: it waits
+                self.told_nobody.add(alert.id)
         for alert in list(self.alerts.values()):
             step = next_step(alert, self.now, TIMINGS)
             if step is Step.TO_COORDINATORS:

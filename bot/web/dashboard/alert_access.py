@@ -20,15 +20,18 @@ from models.alerts import AlertRow
 from models.staff import StaffRow
 from models.unit_of_work import UnitOfWork
 
+OFF_DUTY = (
+    "You can see what the member shared, and claim this alert, while you are on duty. "
+    "To go on duty, send /duty on to Cairn in Telegram."
+)
+ABOUT_YOU = "This alert is about you, so it goes to others in the team."
+NOT_IN_TEAM = "Only the team can see what members share."
 CLAIMED_BY_OTHER = "Only the person who claimed this alert, and coordinators, can see what the member shared."
 WHY_NOT = {
-    Refusal.OFF_DUTY: (
-        "You can see what the member shared, and claim this alert, while you are on duty. "
-        "To go on duty, send /duty on to Cairn in Telegram."
-    ),
+    Refusal.OFF_DUTY: OFF_DUTY,
     Refusal.ALREADY_CLAIMED: CLAIMED_BY_OTHER,
-    Refusal.ABOUT_YOU: "This alert is about you, so it goes to others in the team.",
-    Refusal.NOT_IN_TEAM: "Only the team can see what members share.",
+    Refusal.ABOUT_YOU: ABOUT_YOU,
+    Refusal.NOT_IN_TEAM: NOT_IN_TEAM,
     Refusal.RESOLVED: CLAIMED_BY_OTHER,
 }
 
