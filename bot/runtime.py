@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from flows.instruments.loader import load_instruments
 from flows.instruments.model import Instrument
 from flows.outcome import Outcome, Text
 from flows.router import COMMANDS
+from flows.safeguarding.model import AlertTimings
 from flows.texts import Catalogue, load_catalogue
 from models.crypto import DataCipher
 from models.database import create_engine, is_sqlite, session_factory
@@ -147,7 +148,11 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     )
     bot = build_bot(settings)
     prompts = PromptJob(units, catalogue, clock, stopping=stopping.is_set)
-    alerts = AlertJob(units, catalogue, crisis, clock)
+    timings = AlertTimings(
+        urgent_claim_limit=timedelta(hours=settings.alert_urgent_claim_hours),
+        concern_claim_limit=timedelta(hours=settings.alert_concern_claim_hours),
+    )
+    alerts = AlertJob(units, catalogue, crisis, clock, timings)
     outbox = OutboxJob(units, clock, stopping=stopping.is_set)
     safeguarding = Safeguarding(alerts, outbox)
     broadcasts = BroadcastJob(units, catalogue, clock, rate=settings.send_rate_per_second)  # paced by the bot's limit

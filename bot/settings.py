@@ -48,6 +48,8 @@ class Settings:
     webhook_url: str = ""
     webhook_secret: str = ""
     shutdown_seconds: float = 20.0
+    alert_urgent_claim_hours: float = 4.0  # a claimed URGENT alert unresolved this long goes back to coordinators
+    alert_concern_claim_hours: float = 72.0  # the same for CONCERN
     retention: RetentionPeriods = field(default_factory=RetentionPeriods)
     dashboard_url: str = ""  # public base URL of the web dashboard; empty: http://CAIRN_WEB_HOST:CAIRN_WEB_PORT
     dashboard_idle_minutes: float = 30.0
@@ -112,6 +114,8 @@ class Settings:
             webhook_url=env.get("CAIRN_WEBHOOK_URL", "").strip(),
             webhook_secret=env.get("CAIRN_WEBHOOK_SECRET", ""),
             shutdown_seconds=_number(env, "CAIRN_SHUTDOWN_SECONDS", 20.0),
+            alert_urgent_claim_hours=_number(env, "CAIRN_ALERT_URGENT_CLAIM_HOURS", 4.0),
+            alert_concern_claim_hours=_number(env, "CAIRN_ALERT_CONCERN_CLAIM_HOURS", 72.0),
             retention=_retention(env),
             dashboard_url=_dashboard_url(env),
             dashboard_idle_minutes=_number(env, "CAIRN_DASHBOARD_IDLE_MINUTES", 30.0),

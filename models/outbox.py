@@ -19,6 +19,9 @@ LEASE = timedelta(minutes=2)
 ButtonRows = Sequence[Sequence[tuple[str, str]]]
 
 
+DELIVERED_PAYLOAD = json.dumps({"text": "", "buttons": []})  # what a delivered relayed message keeps
+
+
 @dataclass(frozen=True)
 class LeasedMessage:
     """A message this instance may send (or an edit it may make) now."""
@@ -122,6 +125,11 @@ class OutboxRepository:
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
             .values(status="sent", sent_at=now, telegram_message_id=telegram_message_id, leased=False)
+        )
+        await self._session.execute(  # relayed words are not kept once delivered (a transcript only if chosen)
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.kind == "relay")
+            .values(payload_encrypted=self._cipher.encrypt(DELIVERED_PAYLOAD))
         )
 
     async def cancel(self, message_id: int) -> bool:

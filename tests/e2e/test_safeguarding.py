@@ -25,7 +25,7 @@ async def test_urgent_words_reach_both_volunteers_and_one_claims_chats_and_resol
 
     crisis, offer = await member.say(URGENT_TEXT, expect=2)
     assert crisis.text.startswith("It sounds like things are really hard") and "116 123" in crisis.text
-    assert "Would you like someone from Hillside Community Hub to get in touch as well?" in offer.text
+    assert "I've let Hillside Community Hub know that you may need a chat" in offer.text
 
     ash_alert, bea_alert = await alert_to(ash), await alert_to(bea)
     assert "Urgent" in ash_alert.text and "What they agreed to share" in ash_alert.text
