@@ -134,6 +134,8 @@ class AlertRepository:
             if decision is Join.SAME_WAITING and went_up:  # sent out again at the higher tier, its clock restarted
                 recent.dispatched_at, recent.escalation, recent.waiting_since = None, 0, now
                 recent.status = AlertStatus.OPEN.value
+            elif decision is Join.SAME_WAITING and Tier(tier) is Tier.URGENT:  # sent again to whoever can act now
+                recent.dispatched_at = None
             await self._session.flush()
             return Raised(recent.id, decision, went_up)
         alert = Alert(

@@ -13,12 +13,14 @@ from bot.web.dashboard.auth import DashboardUser, staff_only, user_of
 from bot.web.dashboard.deps import DashboardDeps, deps_of
 from bot.web.dashboard.render import flash, render, see_other
 from flows.outcome import Text
+from flows.safeguarding.model import MemberOutcome
 from flows.staff import OUTCOMES
 from models.alerts import AlertRow
 
 routes = web.RouteTableDef()
 
 RESOLVED_SHOWN_FOR = timedelta(days=30)
+SHOWN_OUTCOMES = frozenset(outcome.value for outcome in MemberOutcome)
 GROUPS = (
     ("escalated", "Escalated: still waiting", "Nobody claimed these in time; coordinators have been told."),
     ("open", "Waiting", "Not claimed yet."),
@@ -42,6 +44,8 @@ class AlertView:
     outcome_label: str
     resolved_at: datetime | None
     can_claim: bool
+    case_ref: str = ""
+    raised_again_at: datetime | None = None
 
 
 def _view(
@@ -64,9 +68,11 @@ def _view(
         alert.created_at,
         claimer,
         alert.claimed_by == user.member_id,
-        render_text(Text(f"outcome.{alert.outcome}")) if alert.outcome in OUTCOMES else "",
+        render_text(Text(f"outcome.{alert.outcome}")) if alert.outcome in SHOWN_OUTCOMES else "",
         alert.resolved_at,
         allowed.can_claim,
+        alert.case_ref,
+        alert.raised_again_at,
     )
 
 
@@ -166,6 +172,17 @@ async def resolve(request: web.Request) -> web.StreamResponse:
         return await _alert_page(request, alert_id, "Choose what happened before resolving the alert.", 400)
     if result.refused == "not_claimer":
         raise web.HTTPForbidden(reason="Only the person who claimed this alert can resolve it.")
+    if result.messages:
+        flash(request, " ".join(result.messages))
+    return see_other(f"/dashboard/alerts/{alert_id}")
+
+
+@routes.post("/dashboard/alerts/{alert_id}/get-in-touch")
+@staff_only
+async def get_in_touch(request: web.Request) -> web.StreamResponse:
+    """Start the relayed chat from the alert page: the member is asked first; the chat itself is in Telegram."""
+    alert_id = _alert_id(request)
+    result = await alert_actions.get_in_touch(deps_of(request), user_of(request), alert_id)
     if result.messages:
         flash(request, " ".join(result.messages))
     return see_other(f"/dashboard/alerts/{alert_id}")
