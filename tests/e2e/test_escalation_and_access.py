@@ -99,7 +99,8 @@ async def test_every_staff_action_is_limited_to_its_own_organisation_and_refusal
     async with bot.cairn.units() as uow:
         still = (await uow.session.scalars(select(Alert))).one()
         assert (still.status, still.claimed_by_member_id) in (("open", None), ("escalated", None))
-        refusals = [e for e in (await uow.session.scalars(select(AuditEvent))).all() if e.action.startswith("alert_refused")]
+        events = (await uow.session.scalars(select(AuditEvent))).all()
+        refusals = [e for e in events if e.action.startswith("alert_refused")]
     assert len(refusals) >= 3 * len(actions) + 4
 
     (reply,) = await member.say("/alerts")
