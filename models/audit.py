@@ -22,6 +22,9 @@ class AuditRow:
     object_id: int | None
 
 
+ACTION_LENGTH = 32  # audit_events.action
+
+
 class AuditRepository:
     """Append and read audit events."""
 
@@ -38,7 +41,10 @@ class AuditRepository:
         actor_member_id: int | None = None,
         organisation_id: int | None = None,
     ) -> None:
-        """Append one event."""
+        """Append one event (an action name longer than its column is refused on every backend, not only
+        PostgreSQL)."""
+        if len(action) > ACTION_LENGTH:
+            raise ValueError(f"audit action {action!r} is longer than {ACTION_LENGTH} characters")
         self._session.add(
             AuditEvent(
                 at=now,

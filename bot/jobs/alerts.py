@@ -136,7 +136,8 @@ class AlertJob:
                 await self._desk.send(uow, person.member_id, chats[person.member_id], "alert", message, now, alert.id)
             if step is Step.BACK_TO_COORDINATORS and coordinators:
                 await uow.alerts.mark_dispatched(alert.id, now)
-        await uow.audit.record(f"alert_escalated_{step.value}", "alert", alert.id, now, None, alert.organisation_id)
+        action = "alert_sent_back" if step is Step.BACK_TO_COORDINATORS else f"alert_escalated_{step.value}"
+        await uow.audit.record(action, "alert", alert.id, now, None, alert.organisation_id)
 
     async def _staff_message(
         self,

@@ -61,7 +61,7 @@ class AlertDesk:
         refusal = decision.refusal or await uow.alerts.claim(alert_id, holder.member_id, now)
         if refusal is not None:
             await uow.audit.record(
-                f"alert_claim_refused_{refusal.value}", "alert", alert_id, now, holder.member_id, holder.organisation_id
+                "alert_claim_refused", "alert", alert_id, now, holder.member_id, holder.organisation_id
             )
             return refusal
         taken = reply(Text("alert.taken", {"id": alert_id, "name": holder.display_name}))

@@ -236,3 +236,31 @@ async def decrypted_mentions(bot: RunningBot, needle: str) -> list[str]:
                 if any(needle in text for text in texts):
                     found.append(table.name)
     return found
+
+
+async def test_a_new_crisis_on_a_claimed_case_reaches_the_holder_and_goes_to_coordinators_if_unanswered(
+    clocked,
+) -> None:
+    bot, clock = clocked
+    ash = await bot.staff(8901, "Ash")
+    cat = await bot.staff(8902, "Cat", role="coordinator", on_duty=False)
+    member = bot.member(8910)
+    await member.onboard(store=False, share="flag_only", news=False)
+    await member.say("I want to end my life", expect=2)
+    await ash.user.wait_for_messages(1)
+    await ash.tap("Claim")
+    clock.now += timedelta(minutes=20)
+    await member.say(CRISIS, expect=2)
+    (again,) = await ash.user.wait_for_messages(1)
+    assert "Raised again" in again.text and again.has_button("I'm on it")
+    assert cat.user.unread == []
+    clock.now += timedelta(minutes=16)
+    (back,) = await cat.user.wait_for_messages(1, timeout=15)
+    assert "hasn't been answered in time" in back.text and back.has_button("Claim")
+    (gone,) = await ash.user.wait_for_messages(1)
+    assert "gone back to the team" in gone.text
+    async with bot.cairn.units() as uow:  # type: ignore[union-attr]
+        row = (await uow.session.scalars(select(Alert))).one()
+        assert row.claimed_by_member_id is None and row.status == "escalated"
+        actions = {event.action for event in (await uow.session.scalars(select(AuditEvent))).all()}
+    assert "alert_sent_back" in actions

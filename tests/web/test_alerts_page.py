@@ -206,3 +206,41 @@ async def test_withdrawing_consent_to_share_hides_what_was_shared_at_once(dashbo
     narrowed = await share("given", "flag_only")
     assert org.reason not in narrowed and "They chose to share only that they may need a chat." in narrowed
     assert org.reason in await share("given", "with_answers")
+
+
+async def test_a_coordinator_who_claims_on_the_web_gets_it_in_telegram_and_can_get_in_touch(
+    dashboard_site: DashboardSite,
+) -> None:
+    site, org = dashboard_site, dashboard_site.org_a
+    coordinator = await site.login(org.coordinator_id)
+    claimed = await coordinator.post(f"/dashboard/alerts/{org.alert_id}/claim")
+    page = await coordinator.get(claimed.location)
+    assert "Ask to chat through Cairn" in page.text
+    asked = await coordinator.post(f"/dashboard/alerts/{org.alert_id}/get-in-touch")
+    assert asked.status == 303
+    async with site.units() as uow:
+        rows = (await uow.session.scalars(select(OutboxMessage))).all()
+        payloads = {(row.recipient_member_id, row.kind): uow.cipher.decrypt(row.payload_encrypted) for row in rows}
+    to_telegram = payloads[(org.coordinator_id, "notice")]
+    assert "on the dashboard" in to_telegram and "al:chat:" in to_telegram, "their Telegram has the alert's buttons"
+    member = await site_member_of_alert(site, org.alert_id)
+    assert "would like to chat" in payloads[(member, "relay")]
+
+
+async def test_a_volunteer_who_does_not_hold_the_alert_cannot_start_a_chat_from_the_web(
+    dashboard_site: DashboardSite,
+) -> None:
+    site, org = dashboard_site, dashboard_site.org_a
+    await set_duty(site, org.volunteer_id)
+    volunteer = await site.login(org.volunteer_id)
+    await volunteer.post(f"/dashboard/alerts/{org.alert_id}/get-in-touch")
+    async with site.units() as uow:
+        kinds = (await uow.session.scalars(select(OutboxMessage.kind))).all()
+    assert "relay" not in kinds
+
+
+async def site_member_of_alert(site: DashboardSite, alert_id: int) -> int:
+    async with site.units() as uow:
+        alert = await uow.alerts.get(alert_id)
+    assert alert is not None
+    return alert.member_id
