@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 from sqlalchemy import func, select
 from telegram import Update
 
+from flows.safeguarding.model import AlertStatus
 from models.inbox_tables import InboxUpdate
 from models.tables import Alert, OutboxMessage
 from models.unit_of_work import UnitOfWorkFactory
@@ -74,6 +75,12 @@ class Metrics:
         self.webhook = Counter("cairn_webhook_requests", "Webhook requests, by result.", ["result"], registry=registry)
         self.alerts_open = Gauge("cairn_alerts_open", "Alerts open (not claimed or resolved).", registry=registry)
         self.alerts_escalated = Gauge("cairn_alerts_escalated", "Open alerts that were escalated.", registry=registry)
+        self.alerts_waiting_for_staff = Gauge(
+            "cairn_alerts_waiting_for_staff",
+            "Waiting alerts nobody in their organisation can receive yet (the member was told; it goes to the first "
+            "person who joins or comes on duty).",
+            registry=registry,
+        )
         self.outbox_depth = Gauge("cairn_outbox_depth", "Outbox messages waiting to be sent.", registry=registry)
         self.inbox_depth = Gauge("cairn_inbox_depth", "Webhook updates stored and not yet handled.", registry=registry)
         self.inbox_oldest_age = Gauge(
@@ -180,8 +187,12 @@ class Metrics:
     async def _read_database(self, units: UnitOfWorkFactory) -> None:
         async with units() as uow:
             count = uow.session.scalar
-            self.alerts_open.set(await count(select(func.count()).where(Alert.status.in_(("open", "escalated")))) or 0)
-            self.alerts_escalated.set(await count(select(func.count()).where(Alert.status == "escalated")) or 0)
+            waiting = Alert.status.in_(tuple(status.value for status in AlertStatus if status.waiting))
+            self.alerts_open.set(await count(select(func.count()).where(waiting)) or 0)
+            escalated = Alert.status == AlertStatus.ESCALATED.value
+            self.alerts_escalated.set(await count(select(func.count()).where(escalated)) or 0)
+            nobody = waiting & Alert.dispatched_at.is_(None) & Alert.nobody_told_at.is_not(None)
+            self.alerts_waiting_for_staff.set(await count(select(func.count()).where(nobody)) or 0)
             self.outbox_depth.set(await count(select(func.count()).where(OutboxMessage.status == "pending")) or 0)
             self.inbox_depth.set(await count(select(func.count()).select_from(InboxUpdate)) or 0)
             oldest = await uow.inbox.oldest_received()

@@ -60,3 +60,21 @@ def test_alerts_lists_urgent_first_with_the_case_and_the_buttons_this_person_may
     assert "#5 (case K7Q2P)" in text and "#6 (case ZZ3AB)" in text and "#7" not in text
     data = [button.data for row in outcome.replies[0].buttons for button in row]
     assert data == ["al:claim:5", "al:chat:6", "al:resolve:6"], "a web claim can be acted on from Telegram"
+
+
+def test_reasons_are_plain_words_that_never_quote_the_member_or_a_detector_phrase() -> None:
+    from flows.assessment import CheckInSummary, assess
+    from flows.risk import LanguageSignal, RiskTier
+
+    signal = LanguageSignal(RiskTier.URGENT, "semantic", "close to: I've got the pills ready", 0.8)
+    reasons = assess(CheckInSummary(language=(signal,), completed=False), staff_facts()).reasons
+    rendered = [CATALOGUE.render(reason) for reason in reasons]
+    assert rendered == ["Something they wrote read as a crisis (their words are never shared)."]
+
+
+def test_the_staff_alert_says_which_case_and_how_many_alerts_in_two_days() -> None:
+    from flows.alert_messages import alert_for_staff, case_line
+
+    case = case_line("K7Q2P", 3, NOW, NOW)
+    text = CATALOGUE.render_reply(alert_for_staff(4, "URGENT", "Hillside", "flag_only", (), case=case))
+    assert "Case K7Q2P: alert 3 for this person in 2 days" in text and "Raised again at" in text
