@@ -42,6 +42,7 @@ EXPECTED = {
     "cairn_webhook_requests": {("result",)},
     "cairn_alerts_open": {()},
     "cairn_alerts_escalated": {()},
+    "cairn_alerts_waiting_for_staff": {()},
     "cairn_outbox_depth": {()},
     "cairn_inbox_depth": {()},
     "cairn_inbox_oldest_age_seconds": {()},

@@ -44,7 +44,7 @@ async def alert_still_open(site: DashboardSite, org: SeededOrg, ids: Ids) -> Non
 
 async def claimed_by_b(site: DashboardSite, org: SeededOrg) -> Ids:
     async with site.units() as uow:
-        assert await uow.alerts.claim(org.alert_id, org.coordinator_id, site.clock())
+        assert await uow.alerts.claim(org.alert_id, org.coordinator_id, site.clock()) is None
         await uow.commit()
     return {}
 
