@@ -122,6 +122,8 @@ class AlertJob:
             if step is Step.BACK_TO_COORDINATORS:
                 holder = alert.claimed_by
                 await uow.alerts.release(alert.id, now, to_coordinators=True)
+                organisation = await uow.organisations.by_id(alert.organisation_id)
+                await self._desk.close_chats_of(uow, alert.id, organisation.name if organisation else "", now)
                 if holder is not None and holder in chats:
                     gone = reply(Text("alert.gone_back", {"id": alert.id}))
                     await self._desk.send(uow, holder, chats[holder], "notice", gone, now, alert.id)

@@ -147,6 +147,16 @@ class AlertDesk:
             log.info("claims_released count=%d", released)
         return released
 
+    async def close_chats_of(self, uow: UnitOfWork, alert_id: int, organisation: str, now: datetime) -> None:
+        """An alert went back to the team: its relayed chats close, both sides told (the member kindly)."""
+        for session_id in await uow.relay.open_for_alert(alert_id):
+            relay = await uow.relay.get(session_id)
+            if relay is None:
+                continue
+            await self._close_relays(uow, [session_id], now, "relay.closed_gone_back")
+            told = reply(Text("relay.closed_for_member", {"organisation": organisation}))
+            await self.send(uow, relay.member_id, relay.member_chat_id, "relay", told, now, alert_id)
+
     async def _close_relays(self, uow: UnitOfWork, session_ids: list[int], now: datetime, volunteer_key: str) -> None:
         for session_id in session_ids:
             relay = await uow.relay.get(session_id)
