@@ -47,7 +47,7 @@ def onboarded() -> ReadingDialogue:
 def test_media_before_start_says_only_typed_messages_are_read_and_where_help_is(kind: str) -> None:
     d = ReadingDialogue()
     (answer,) = d.send(UnsupportedMessage(kind))
-    assert "I can only read typed messages" in answer
+    assert "I can only read text you type" in answer
     assert "If you need help now: Samaritans, call 116 123; Shout, text SHOUT to 85258" in answer
     assert "999" in answer
     assert "🆘 Get help now" in d.last_buttons
@@ -65,7 +65,7 @@ def test_a_sticker_mid_check_in_gets_the_help_line_and_the_check_in_waits() -> N
     d = onboarded()
     d.say("/checkin")
     (answer,) = d.send(UnsupportedMessage("sticker"))
-    assert "I can only read typed messages" in answer and "Samaritans" in answer
+    assert "I can only read text you type" in answer and "Samaritans" in answer
     assert d.member.conversation is not None and d.member.conversation.flow == "ci"
 
 
@@ -80,7 +80,7 @@ def test_a_photo_with_an_urgent_caption_gets_the_crisis_reply_first() -> None:
     d = ReadingDialogue(language=URGENT)
     crisis, media = d.send(UnsupportedMessage("photo", "i want to end it tonight"))
     assert crisis.startswith("It sounds like things are really hard") and "116 123" in crisis
-    assert "I can only read typed messages" in media
+    assert "I can only read text you type" in media
 
 
 def test_a_message_in_polish_before_start_gets_the_polish_notice_and_every_number_first() -> None:
