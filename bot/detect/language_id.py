@@ -8,7 +8,10 @@ The rule (chosen for recall on short messages, checked on English, Scots and tex
 3. Otherwise it is in language L when at least two of its words are L's marker words (one, for a message of one
    or two words with no English word), or when lingua gives L at least 0.5 and English under 0.2, or when lingua
    gives L at least 0.3 and one word is L's marker. lingua alone never decides a one-word message ("brb", "hiya").
-4. Anything else stays English. A guess never stops English reading: it only adds help (see flows/other_languages).
+4. A message with letters English does not use (ą, ș, ñ, ô, ı, ...), or of three words or more with no English
+   word and lingua unsure of English, is not English either: lingua names it if sure, else it is "und" (a
+   language with no data file: it gets the notice in English, with the numbers).
+5. Anything else stays English. A guess never stops English reading: it only adds help (see flows/unreadable).
 
 lingua is often unsure on short messages (FACTS.md: Scots came out as Dutch, romanised Urdu as Yoruba), which is
 why rules 2 and 3 lean on word lists; lingua alone never turns a mostly-English message foreign.
@@ -31,12 +34,12 @@ from flows.risk import LanguageSignal
 logger = logging.getLogger(LOGGER_NAME)
 
 UNDETERMINED = "und"
-# Languages lingua compares: English and the languages in Latin letters with a data file, plus French (common, and
-# close to Spanish, Portuguese and Romanian) and Dutch (close to Scots). Arabic, Urdu, Persian, Punjabi and Bengali
-# are told apart by their writing system and letters instead: each lingua language costs about 26 MB of memory.
+# Languages lingua compares: English and the languages in Latin letters with a data file, plus French, Italian and
+# Turkish (spoken in UK communities, with a notice of their own) and Dutch (close to Scots). Arabic, Urdu, Persian,
+# Punjabi and Bengali are told apart by their writing system and letters: each lingua language costs about 26 MB.
 LINGUA_LANGUAGES = (
     "ENGLISH", "POLISH", "ROMANIAN", "LITHUANIAN", "PORTUGUESE", "SPANISH", "WELSH", "SOMALI", "GERMAN", "IRISH",
-    "FRENCH", "DUTCH",
+    "FRENCH", "DUTCH", "ITALIAN", "TURKISH",
 )  # fmt: skip
 _LINGUA_CODES = {
     "ENGLISH": "en", "POLISH": "pl", "URDU": "ur", "PUNJABI": "pa", "BENGALI": "bn", "ROMANIAN": "ro", "ARABIC": "ar",
@@ -59,6 +62,7 @@ LINGUA_SURE = 0.5
 LINGUA_WITH_MARKER = 0.3
 ENGLISH_UNSURE = 0.2
 ENGLISH_MAJORITY = 0.5
+UNKNOWN_MIN_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,10 @@ class LanguageIdentifier:
         """Use a built lingua detector (None: script and marker words only) and the language data."""
         self.lingua = lingua
         self.profiles = dict(profiles or load_profiles())
-        self._english = self.profiles[ENGLISH].markers
         self._foreign = {code: p for code, p in self.profiles.items() if code != ENGLISH}
+        shared = frozenset().union(*(profile.markers for profile in self._foreign.values()))
+        self._english_words = self.profiles[ENGLISH].markers
+        self._english = self._english_words - shared  # "no", "me", "man": evidence for neither language
 
     @classmethod
     def load(cls, names: tuple[str, ...] = LINGUA_LANGUAGES) -> LanguageIdentifier:
@@ -152,7 +158,7 @@ class LanguageIdentifier:
         if english >= ENGLISH_MAJORITY * len(tokens):
             return Identification(ENGLISH, "english_words", english / len(tokens))
         hits = {
-            code: sum(1 for token in tokens if token in profile.markers and token not in self._english)
+            code: sum(1 for token in tokens if token in profile.markers and token not in self._english_words)
             for code, profile in self._foreign.items()
         }
         confidences = self._confidences(text)
@@ -161,12 +167,17 @@ class LanguageIdentifier:
         if marked is not None and (hits[marked] >= 2 or (hits[marked] >= 1 and len(tokens) <= 2 and not english)):
             return Identification(self._gaelic_or_irish(marked, text, hits), "markers", float(hits[marked]))
         guessed = {code: value for code, value in confidences.items() if code != ENGLISH}
+        top = max(guessed, key=lambda code: guessed[code]) if guessed else UNDETERMINED
+        english_unsure = confidences.get(ENGLISH, 0.0) < ENGLISH_UNSURE
         if guessed:
-            top = max(guessed, key=lambda code: guessed[code])
-            sure = len(tokens) >= 2 and guessed[top] >= LINGUA_SURE and confidences.get(ENGLISH, 0.0) < ENGLISH_UNSURE
+            sure = len(tokens) >= 2 and guessed[top] >= LINGUA_SURE and english_unsure
             backed = guessed[top] >= LINGUA_WITH_MARKER and any(hits[c] for c in hits if _lingua_code(c) == top)
             if sure or backed:
                 return Identification(self._gaelic_or_irish(top, text, hits), "lingua", guessed[top])
+        accented = any(0x80 <= ord(character) < 0x250 for character in text if character.isalpha())
+        if accented or (len(tokens) >= UNKNOWN_MIN_WORDS and not english and english_unsure):
+            named = top if guessed and guessed[top] >= LINGUA_SURE else UNDETERMINED
+            return Identification(self._gaelic_or_irish(named, text, hits), "not_english")
         return Identification(ENGLISH, "default")
 
     def _gaelic_or_irish(self, code: str, text: str, hits: Mapping[str, int]) -> str:

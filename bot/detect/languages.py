@@ -65,8 +65,8 @@ def fold(text: str) -> str:
 
 
 def words(folded: str) -> list[str]:
-    """Return the words of folded text (letters in any script, apostrophes inside words kept)."""
-    return _WORD.findall(folded)
+    """Return the words of folded text (letters in any script; "i'm" and "im" are the same word)."""
+    return [word.replace("'", "") for word in _WORD.findall(folded)]
 
 
 def _pattern(phrase: str) -> re.Pattern[str]:
@@ -86,7 +86,7 @@ def parse_profile(data: Mapping[str, Any]) -> LanguageProfile:
             code=str(data["language"]),
             name=str(data["name"]),
             lingua=str(data.get("lingua", "")),
-            markers=frozenset(fold(word) for word in data["markers"]),
+            markers=frozenset(word for marker in data["markers"] for word in words(fold(marker))),
             reviewed=reviewed,
             urgent=tuple(_pattern(phrase) for phrase in data.get("urgent", ())),
             concern=tuple(_pattern(phrase) for phrase in data.get("concern", ())),
