@@ -13,6 +13,9 @@ The rule (chosen for recall on short messages, checked on English, Scots and tex
    language with no data file: it gets the notice in English, with the numbers).
 5. Anything else stays English. A guess never stops English reading: it only adds help (see flows/unreadable).
 
+Punjabi in Arabic letters (Shahmukhi) is taken for Urdu on purpose: its readers read that script, and the Punjabi
+notice is written in Gurmukhi. Romanised Urdu, Punjabi and Bengali are told apart by their marker words only.
+
 lingua is often unsure on short messages (FACTS.md: Scots came out as Dutch, romanised Urdu as Yoruba), which is
 why rules 2 and 3 lean on word lists; lingua alone never turns a mostly-English message foreign.
 """
