@@ -367,7 +367,9 @@ async def start_web_app(cairn: Cairn) -> RunningWeb | None:
     inbox_healthy = (lambda: inbox.healthy) if inbox is not None else None
     polling_healthy = (lambda: poller.healthy) if poller is not None else None
     get_me = cairn.application.bot.get_me
-    health = Health(cairn.units, cairn.language, language_model_on, get_me, METRICS, inbox_healthy, polling_healthy)
+    health = Health(
+        cairn.units, cairn.language, language_model_on, get_me, METRICS, inbox_healthy, polling_healthy, cairn.languages
+    )
     add_health_routes(app, health)
     if cairn.inbox is not None and settings.mode == "webhook":
         add_webhook_route(app, WebhookReceiver(cairn.units, settings.webhook_secret, cairn.inbox.wake))

@@ -38,7 +38,10 @@ class LanguageIdentificationService:
     """Identifies each message's language off the event loop; never raises to the caller."""
 
     def __init__(self, identifier: LanguageIdentifier | None, state: str) -> None:
-        """Use an identifier that is already built; `state` is "ok", "degraded" (no lingua) or "failed"."""
+        """Use an identifier that is already built; `state` is "ok", "degraded" (lingua failed), "off" or "failed".
+
+        /readyz shows the state; only "failed" (not even the language data loaded) makes the bot not ready.
+        """
         self._identifier = identifier
         self.state = state
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cairn-language-id")
@@ -62,7 +65,7 @@ class LanguageIdentificationService:
         else:
             logger.warning("language_identifier_off: lingua turned off; scripts and marker words only")
         try:
-            return cls(LanguageIdentifier(None), "degraded")
+            return cls(LanguageIdentifier(None), "degraded" if enabled else "off")
         except Exception as error:
             logger.error(
                 "language_data_unavailable error=%s: no message is recognised as another language; "

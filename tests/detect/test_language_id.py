@@ -194,3 +194,25 @@ def test_lingua_loads_offline_with_the_network_refused() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "cy"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["chci umřít", "tôi muốn chết", "dua të vdes", "meg akarok halni", "我不想活了", "ክመውት እደሊ", "θέλω να πεθάνω"],
+)
+def test_a_language_with_no_data_file_still_gets_the_numbers(identifier: LanguageIdentifier, text: str) -> None:
+    assert not identifier.identify(text).english
+    assert gets_the_crisis_numbers(replies_for(text, identifier))
+
+
+async def test_readyz_checks_show_the_identification_state() -> None:
+    from bot.web.health import Health
+
+    async def answers() -> object:
+        return True
+
+    for state in ("ok", "degraded", "off", "failed"):
+        service = LanguageIdentificationService(None, state)
+        health = Health(None, None, False, answers, languages=service)  # type: ignore[arg-type]
+        assert (await health.checks())["language_identification"] == state
+        await service.close()
