@@ -15,6 +15,7 @@ from telegram import Bot, BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
 
 from bot.charts import TrendChart
+from bot.detect.language_service import LanguageIdentificationService
 from bot.detect.service import LanguageRiskService
 from bot.inbox import InboxProcessor, store_updates
 from bot.jobs.alerts import AlertJob
@@ -94,10 +95,13 @@ class Cairn:
     stopping: Stopping = field(default_factory=Stopping)
     inbox: InboxProcessor | None = None  # updates stored by the webhook or the poller, handled from here
     poller: UpdatePoller | None = None  # polling mode, while run_polling runs
+    languages: LanguageIdentificationService | None = None  # which language a message is in (bot/detect/language_id)
 
     async def close(self) -> None:
         """Release the detectors and the database."""
         await self.language.close()
+        if self.languages is not None:
+            await self.languages.close()
         await self.engine.dispose()
 
 
@@ -133,7 +137,9 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     catalogue = load_catalogue(settings.language)
     crisis = load_crisis_resources(settings.region)
     instruments = load_usable_instruments(settings)
-    language = await start_language_service(settings)
+    language, languages = await asyncio.gather(
+        start_language_service(settings), LanguageIdentificationService.start(settings.language_identification)
+    )
     service = MemberService(
         units,
         catalogue,
@@ -145,6 +151,7 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
         language,
         neighbourhoods=settings.neighbourhoods,
         dashboard_url=settings.dashboard_base_url,
+        languages=languages,
     )
     bot = build_bot(settings)
     prompts = PromptJob(units, catalogue, clock, stopping=stopping.is_set)
@@ -209,9 +216,11 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
         single_instance=is_sqlite(settings.database_url),  # SQLite: one process per file, so leases at start are dead
         given_up_reply=reply_messages(catalogue, Outcome(replies=(given_up_reply(crisis),))),
     )
-    return Cairn(
+    cairn = Cairn(
         settings, engine, units, service, application, prompts, alerts, outbox, language, broadcasts, stopping, inbox
     )
+    cairn.languages = languages
+    return cairn
 
 
 async def start_language_service(settings: Settings) -> LanguageRiskService:
@@ -363,7 +372,9 @@ async def start_web_app(cairn: Cairn) -> RunningWeb | None:
     inbox_healthy = (lambda: inbox.healthy) if inbox is not None else None
     polling_healthy = (lambda: poller.healthy) if poller is not None else None
     get_me = cairn.application.bot.get_me
-    health = Health(cairn.units, cairn.language, language_model_on, get_me, METRICS, inbox_healthy, polling_healthy)
+    health = Health(
+        cairn.units, cairn.language, language_model_on, get_me, METRICS, inbox_healthy, polling_healthy, cairn.languages
+    )
     add_health_routes(app, health)
     if cairn.inbox is not None and settings.mode == "webhook":
         add_webhook_route(app, WebhookReceiver(cairn.units, settings.webhook_secret, cairn.inbox.wake))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 
 from bot.activity_facts import ActivityFactsLoader
 from bot.broadcast_facts import BroadcastFactsLoader
+from bot.detect.language_service import LanguageReading
 from bot.effects import Delivery, Document, EffectApplier, Photo
 from bot.ephemeral import EphemeralConversations
 from bot.telegram.render import reply_messages
@@ -18,7 +20,7 @@ from flows.assistance import must_reach_the_member
 from flows.callbacks import ButtonChoice, parse_button_data
 from flows.consent import ConsentAction, ConsentEvent, ConsentScope, ConsentState, ShareLevel
 from flows.crisis import CrisisResources
-from flows.inbound import ButtonPress, Command, Inbound, TextMessage
+from flows.inbound import ButtonPress, Command, Inbound, TextMessage, UnsupportedMessage
 from flows.outcome import Outcome
 from flows.risk import LanguageSignal
 from flows.snapshot import (
@@ -66,6 +68,14 @@ class LanguageAssessor(Protocol):
         ...
 
 
+class LanguageIdentifying(Protocol):
+    """Anything that says which language a message is in (bot.detect's LanguageIdentificationService)."""
+
+    async def read(self, text: str) -> LanguageReading:
+        """Return the message's language and what a reviewed word list of that language found."""
+        ...
+
+
 class MemberService:
     """Handles one inbound event for one person, start to finish, in one transaction."""
 
@@ -81,6 +91,7 @@ class MemberService:
         language: LanguageAssessor | None = None,
         neighbourhoods: tuple[str, ...] = (),
         dashboard_url: str = "",
+        languages: LanguageIdentifying | None = None,
     ) -> None:
         """Wire the service to storage, texts, resources, instruments and a clock."""
         self._units = units
@@ -90,6 +101,7 @@ class MemberService:
         self._clock = clock
         self._instruments = dict(instruments or {})
         self._language = language
+        self._languages = languages
         self.ephemeral = EphemeralConversations()
         self._effects = EffectApplier(catalogue, self.ephemeral, chart, self._instruments, crisis, dashboard_url)
         self._activity_facts = ActivityFactsLoader(neighbourhoods)
@@ -97,9 +109,7 @@ class MemberService:
 
     async def handle(self, sender: Sender, inbound: Inbound, method: str = "") -> Delivery | None:
         """Run one event through the flows; None if this update was handled before."""
-        language: tuple[LanguageSignal, ...] = ()
-        if isinstance(inbound, TextMessage) and self._language is not None:
-            language = tuple(await self._language.assess(inbound.text))
+        language, unread_language = await self._read(inbound)
         now = self._clock()
         async with self._units() as uow:
             if not await uow.updates.claim(sender.update_id, now):
@@ -114,6 +124,7 @@ class MemberService:
             snapshot = await self._snapshot(uow, context, now)
             start = await self._start_target(uow, inbound) if isinstance(inbound, Command) else None
             facts = Facts(snapshot, self._catalogue, self._crisis, now, start, self._instruments, language)
+            facts = replace(facts, unread_language=unread_language)
             if context is not None:
                 facts = await self._staff_facts(uow, facts, context.member.id, context.staff, inbound)
                 facts = await self._activity_facts.add(uow, facts, context.member.id, inbound)
@@ -128,6 +139,18 @@ class MemberService:
                 await uow.inbox.keep_reply(sender.update_id, messages)  # until it is out: a crash does not lose it
             await uow.commit()
         return replace(delivery, messages=messages)
+
+    async def _read(self, inbound: Inbound) -> tuple[tuple[LanguageSignal, ...], str | None]:
+        """Read a message's words for risk (as English) and, side by side, identify their language."""
+        text = inbound.text if isinstance(inbound, (TextMessage, UnsupportedMessage)) else ""
+        if not text:
+            return (), None
+        identified = self._languages.read(text) if self._languages is not None else _read_as_english()
+        if self._language is None:
+            reading = await identified
+            return reading.signals, reading.unread_language
+        signals, reading = await asyncio.gather(self._language.assess(text), identified)
+        return (*signals, *reading.signals), reading.unread_language
 
     async def defer(self, sender: Sender, messages: list[tuple[str, list[list[tuple[str, str]]]]]) -> None:
         """Keep replies that could not be sent now in the outbox, in order, to be sent until Telegram confirms."""
@@ -246,11 +269,13 @@ class MemberService:
 def _needs_sharing(inbound: Inbound, choice: ButtonChoice | None, facts: Facts) -> bool:
     """Steps that raise an alert or talk about one: contact buttons, messages read as a crisis or concern, and
     check-in steps (a check-in can end in an assessment)."""
+    if facts.language:  # read as a crisis or concern (a typed message, an edit or a photo's caption)
+        return True
     if choice is not None:
         return choice.flow in ("ct", "ci")
     if isinstance(inbound, TextMessage):
         position = facts.member.conversation
-        return bool(facts.language) or (position is not None and position.flow == "ci")
+        return position is not None and position.flow == "ci"
     return False
 
 
@@ -261,6 +286,10 @@ async def _sharing_facts(uow: UnitOfWork, member_id: int, facts: Facts) -> Shari
     organisation = facts.member.organisation
     team = await uow.team.of_organisation(organisation.id) if organisation else []
     return SharingFacts(info, any(mate.member_id != member_id for mate in team))
+
+
+async def _read_as_english() -> LanguageReading:
+    return LanguageReading()
 
 
 def _leading_number(text: str) -> int | None:

@@ -40,6 +40,7 @@ class Settings:
     send_rate_per_second: float = 30.0
     send_chat_interval_seconds: float = 1.0
     language_model: bool = True
+    language_identification: bool = True  # lingua's models; off: other languages by writing system and words only
     risk_model_dir: Path | None = None
     neighbourhoods: tuple[str, ...] = ()
     web_host: str = "127.0.0.1"
@@ -104,6 +105,7 @@ class Settings:
             send_rate_per_second=_number(env, "CAIRN_SEND_RATE_PER_SECOND", 30.0),
             send_chat_interval_seconds=_number(env, "CAIRN_SEND_CHAT_INTERVAL_SECONDS", 1.0),
             language_model=env.get("CAIRN_LANGUAGE_MODEL", "on").lower() not in ("off", "0", "false", "no"),
+            language_identification=env.get("CAIRN_LANGUAGE_ID", "on").lower() not in ("off", "0", "false", "no"),
             risk_model_dir=Path(env["CAIRN_RISK_MODEL_DIR"]) if env.get("CAIRN_RISK_MODEL_DIR") else None,
             neighbourhoods=tuple(
                 dict.fromkeys(name.strip() for name in env.get("CAIRN_NEIGHBOURHOODS", "").split(",") if name.strip())

@@ -6,6 +6,10 @@ from flows.crisis import CrisisResources
 from flows.outcome import Outcome, RaiseAlert, Reply, Text, reply
 from flows.snapshot import Facts
 
+# Parts of a reply that carry crisis numbers: the English list, the list under another language's notice
+# (flows/unreadable), and the help line under a reply to a voice note, photo or sticker.
+SIGNPOST_KEYS = frozenset({"crisis.resources", "other_language.resources", "unsupported.help_line"})
+
 
 def crisis_resources(facts: Facts) -> Text:
     """List the region's crisis resources, one per line."""
@@ -42,7 +46,7 @@ def given_up_reply(crisis: CrisisResources) -> Reply:
 def must_reach_the_member(outcome: Outcome) -> bool:
     """Say whether an outcome's reply is about safety (it signposts crisis help, or an alert is raised with it):
     such a reply is kept with its update until it is sent, so that not even a crash loses it."""
-    signposts = any(part.key == "crisis.resources" for each in outcome.replies for part in each.parts)
+    signposts = any(part.key in SIGNPOST_KEYS for each in outcome.replies for part in each.parts)
     return signposts or any(isinstance(effect, RaiseAlert) for effect in outcome.effects)
 
 

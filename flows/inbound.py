@@ -29,9 +29,14 @@ class ButtonPress:
 
 @dataclass(frozen=True)
 class UnsupportedMessage:
-    """Anything we cannot read: a sticker, photo, voice note, edit, location and so on."""
+    """Anything we cannot read: a sticker, photo, voice note, edit, location and so on.
+
+    `text` holds the words that came with it, if any (a photo's caption, an edited message's new text): they are
+    read for crisis language, though the message is not handled as typed text.
+    """
 
     kind: str
+    text: str = ""
 
 
 Inbound = TextMessage | Command | ButtonPress | UnsupportedMessage

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows import assistance, broadcast, checkin, contact, onboarding, plan, privacy, relay, rights, staff, trends
+from flows import (
+    assistance,
+    broadcast,
+    checkin,
+    contact,
+    onboarding,
+    plan,
+    privacy,
+    relay,
+    rights,
+    staff,
+    trends,
+    unreadable,
+)
 from flows import crisis_language as crisis
 from flows.activities import cards as activity_cards
 from flows.activities import listing as activity_listing
@@ -59,8 +72,7 @@ def handle(inbound: Inbound, facts: Facts, *, method: str = "") -> Outcome:
         case TextMessage(text=text):
             return _on_text(text, facts)
         case UnsupportedMessage(kind=kind):
-            key = "unsupported.edited" if kind == "edited" else "unsupported.message"
-            return Outcome(replies=(reply(Text(key)),))
+            return unreadable.on_media(kind, facts)
 
 
 def _on_command(name: str, facts: Facts) -> Outcome:
@@ -79,6 +91,8 @@ def _on_button(data: str, facts: Facts, method: str) -> Outcome:
     choice = parse_button_data(data)
     if choice is None:
         return Outcome(notice=Text("buttons.refused"), refused="malformed")
+    if choice.flow == contact.HELP_FLOW:  # "Get help now" works for anyone, before /start too
+        return contact.on_help_button(choice, facts)
     if not facts.member.registered:
         return Outcome(replies=(reply(Text("start.needed")),), notice=Text("buttons.stale"))
     if choice.flow == onboarding.FLOW:
@@ -87,8 +101,6 @@ def _on_button(data: str, facts: Facts, method: str) -> Outcome:
         return privacy.on_button(choice, facts, method)
     if choice.flow == rights.FLOW:
         return rights.on_button(choice, facts)
-    if choice.flow == contact.HELP_FLOW:
-        return contact.on_help_button(choice, facts)
     if choice.flow == staff.ALERT_FLOW:
         return staff.on_alert_button(choice, facts)
     if choice.flow == staff.TEAM_FLOW:
@@ -123,6 +135,12 @@ def _on_text(text: str, facts: Facts) -> Outcome:
         if crisis.on_language(facts) is None:
             return written
         return written.then(Outcome(replies=(reply(Text("staff.own_words_signpost")),)))
+    return unreadable.with_language_notice(_on_member_text(text, facts, in_relay=in_relay), facts)
+
+
+def _on_member_text(text: str, facts: Facts, *, in_relay: bool) -> Outcome:
+    """What a member's own words lead to, read as English (a crisis first, wherever they were)."""
+    member = facts.member
     urgent = crisis.on_language(facts)
     if in_relay:
         passed_on = relay.on_text(text, facts)  # the volunteer sees it too

@@ -162,3 +162,4 @@ class Facts:
     relay: RelayInfo | None = None
     activities: ActivityFacts | None = None  # loaded only for events that need listings (see bot/activity_facts)
     broadcast: BroadcastFacts | None = None  # loaded only for a coordinator composing a broadcast (bot/broadcast_facts)
+    unread_language: str | None = None  # a language Cairn does not read ("pl", "und"...): see flows/unreadable

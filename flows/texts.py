@@ -14,6 +14,7 @@ from flows.outcome import Joined, Reply, Text
 
 CATALOGUE_DIR = Path(__file__).with_name("catalogue")
 DEFAULT_LANGUAGE = "en"
+OTHER_LANGUAGES_FILE = "other_languages.po"  # fixed texts in the languages Cairn does not read (flows/unreadable.py)
 
 
 class CatalogueError(LookupError):
@@ -70,8 +71,11 @@ def read_catalogue_file(path: Path) -> dict[str, str]:
 
 
 def load_catalogue(language: str = DEFAULT_LANGUAGE, directory: Path = CATALOGUE_DIR) -> Catalogue:
-    """Load a language's catalogue with English beneath it."""
+    """Load a language's catalogue with English beneath it (and the texts for languages Cairn does not read)."""
     english = read_catalogue_file(directory / f"{DEFAULT_LANGUAGE}.po")
+    other_languages = directory / OTHER_LANGUAGES_FILE
+    if other_languages.exists():
+        english = {**read_catalogue_file(other_languages), **english}
     if language == DEFAULT_LANGUAGE:
         return Catalogue(language, english, english)
     return Catalogue(language, read_catalogue_file(directory / f"{language}.po"), english)

@@ -11,6 +11,7 @@ from bot.service import Sender
 from flows.inbound import ButtonPress, Command, Inbound, TextMessage, UnsupportedMessage
 
 UPDATE_TYPES = ("message", "edited_message", "callback_query")  # what translate() acts on: all Cairn asks for
+MAX_WORDS = 4096  # the longest text Telegram carries in one message
 
 _MESSAGE_KINDS = (
     "sticker",
@@ -52,8 +53,9 @@ def translate(update: Update) -> Translated | None:
         query = update.callback_query
         message_id = query.message.message_id if query.message else None
         return Translated(sender, ButtonPress(query.data or ""), query.id, message_id)
-    if update.edited_message is not None:
-        return Translated(sender, UnsupportedMessage("edited"))
+    if update.edited_message is not None:  # not handled again, but its new words are read for crisis language
+        edited = update.edited_message
+        return Translated(sender, UnsupportedMessage("edited", _words(edited.text or edited.caption)))
     if update.message is not None:
         return Translated(sender, _message_inbound(update.message))
     return None
@@ -63,9 +65,14 @@ def _message_inbound(message: Message) -> Inbound:
     text = message.text
     if text is None:
         kind = next((name for name in _MESSAGE_KINDS if getattr(message, name, None)), "other")
-        return UnsupportedMessage(kind)
+        return UnsupportedMessage(kind, _words(message.caption))
     if text.startswith("/") and len(text) > 1:
         head, _, argument = text[1:].partition(" ")
         name = head.split("@", 1)[0].lower()
         return Command(name=name[:32], argument=argument.strip()[:64])
     return TextMessage(text)
+
+
+def _words(text: str | None) -> str:
+    """Words that came with a message we cannot handle (a caption, an edit), kept to Telegram's caption limit."""
+    return (text or "")[:MAX_WORDS]

@@ -1,4 +1,4 @@
-"""GET /healthz (alive), /readyz (database, language model, Telegram, inbox, polling), /metrics (Prometheus)."""
+"""GET /healthz (alive), /readyz (database, language model and identification, Telegram, inbox, polling), /metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from bot.detect.language_service import LanguageIdentificationService
 from bot.detect.service import LanguageRiskService
 from bot.metrics import METRICS, Metrics
 from models.unit_of_work import UnitOfWorkFactory
@@ -32,6 +33,7 @@ class Health:
     metrics: Metrics = METRICS
     inbox_healthy: Callable[[], bool] | None = None  # is the inbox processor running (not held)?
     polling_healthy: Callable[[], bool] | None = None  # polling mode: is the poller running, its last polls working?
+    languages: LanguageIdentificationService | None = None  # which language a message is in (bot/detect/language_id)
 
     async def database(self) -> str:
         """Run SELECT 1."""
@@ -59,6 +61,8 @@ class Health:
     async def checks(self) -> dict[str, str]:
         """Run every check; a failure is named by its error class, never its message."""
         results = {"language_model": self.language_model()}
+        if self.languages is not None:  # "degraded": lingua did not load, scripts and word lists only; "off" by choice
+            results["language_identification"] = self.languages.state
         if self.inbox_healthy is not None:
             results["inbox"] = "ok" if self.inbox_healthy() else "failed"
         if self.polling_healthy is not None:

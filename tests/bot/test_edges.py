@@ -61,6 +61,23 @@ def test_translate_commands_text_and_unsupported_messages() -> None:
     assert translate(Update(5)) is None
 
 
+def test_media_keep_their_kind_and_the_words_that_came_with_them() -> None:
+    from telegram import PhotoSize, Sticker, VideoNote, Voice
+
+    photo = [PhotoSize("p", "up", 1, 1)]
+    captioned = translate(_message_update(6, 5, None, photo=photo, caption="i want to end it"))
+    assert captioned.inbound == UnsupportedMessage("photo", "i want to end it")  # type: ignore[union-attr]
+    voice = translate(_message_update(7, 5, None, voice=Voice("v", "uv", 2)))
+    assert voice.inbound == UnsupportedMessage("voice")  # type: ignore[union-attr]
+    note = translate(_message_update(8, 5, None, video_note=VideoNote("n", "un", 240, 3)))
+    assert note.inbound == UnsupportedMessage("video_note")  # type: ignore[union-attr]
+    sticker = Sticker("s", "us", 512, 512, False, False, "regular")
+    assert translate(_message_update(9, 5, None, sticker=sticker)).inbound == UnsupportedMessage("sticker")  # type: ignore[union-attr]
+    user = User(5, "Test", False)
+    edited = Message(1, datetime(2026, 1, 1, tzinfo=UTC), Chat(5, "private"), from_user=user, text="not ok now")
+    assert translate(Update(10, edited_message=edited)).inbound == UnsupportedMessage("edited", "not ok now")  # type: ignore[union-attr]
+
+
 async def test_ordering_keeps_each_members_updates_in_order_while_members_run_concurrently() -> None:
     processor = PerMemberOrderedProcessor(16)
     handled: dict[int, list[int]] = {}

@@ -55,6 +55,7 @@ async def test_the_running_bot_writes_one_json_object_per_line_without_secrets_o
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/logs.db",
         "CAIRN_DATA_KEYS": Fernet.generate_key().decode(),
         "CAIRN_LANGUAGE_MODEL": "off",
+        "CAIRN_LANGUAGE_ID": "off",  # each process would load lingua's models (seconds, 400 MB)
         "CAIRN_LOG_FORMAT": "json",
         "CAIRN_LOG_LEVEL": "DEBUG",
         "CAIRN_WEB_PORT": "0",

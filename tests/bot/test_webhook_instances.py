@@ -98,6 +98,7 @@ def bot_env(database: Database, api_base_url: str, port: int) -> dict[str, str]:
         "CAIRN_DATA_KEYS": database.keys[0],
         "CAIRN_DEFAULT_ORGANISATION": "hillside",
         "CAIRN_LANGUAGE_MODEL": "off",
+        "CAIRN_LANGUAGE_ID": "off",  # each process would load lingua's models (seconds, 400 MB)
         "CAIRN_MODE": "webhook",
         "CAIRN_WEBHOOK_SECRET": SECRET,
         "CAIRN_WEB_PORT": str(port),

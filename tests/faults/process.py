@@ -29,6 +29,7 @@ def bot_environment(server: RunningSandbox, database_url: str, key: str, **extra
         "CAIRN_DEFAULT_ORGANISATION": "hillside",
         "CAIRN_DEFAULT_ORGANISATION_NAME": "Hillside Community Hub",
         "CAIRN_LANGUAGE_MODEL": "off",
+        "CAIRN_LANGUAGE_ID": "off",  # each process would load lingua's models (seconds, 400 MB)
         "CAIRN_TICK_SECONDS": "1",
         "CAIRN_WEB_PORT": "0",
         "CAIRN_SEND_RATE_PER_SECOND": "1000",  # the sandbox enforces no limits here; bench/ measures them

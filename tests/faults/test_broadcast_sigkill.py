@@ -64,6 +64,7 @@ async def test_sigkill_halfway_through_a_broadcast_sends_nobody_two_copies(tmp_p
         "CAIRN_DATA_KEYS": key,
         "CAIRN_DEFAULT_ORGANISATION": "hillside",
         "CAIRN_LANGUAGE_MODEL": "off",
+        "CAIRN_LANGUAGE_ID": "off",  # each process would load lingua's models (seconds, 400 MB)
         "CAIRN_TICK_SECONDS": "1",
         "CAIRN_SEND_RATE_PER_SECOND": "100",
     }

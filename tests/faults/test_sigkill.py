@@ -57,6 +57,7 @@ async def test_sigkill_after_the_crisis_message_loses_neither_the_alert_nor_the_
         "CAIRN_DATA_KEYS": key,
         "CAIRN_DEFAULT_ORGANISATION": "hillside",
         "CAIRN_LANGUAGE_MODEL": "off",
+        "CAIRN_LANGUAGE_ID": "off",  # each process would load lingua's models (seconds, 400 MB)
         "CAIRN_TICK_SECONDS": "1",
     }
     process = start_process(env)

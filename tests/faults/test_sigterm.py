@@ -34,6 +34,7 @@ def environment(mode: str, url: str, api_base_url: str, port: int) -> dict[str, 
         "DATABASE_URL": url,
         "CAIRN_DATA_KEYS": Fernet.generate_key().decode(),
         "CAIRN_LANGUAGE_MODEL": "off",
+        "CAIRN_LANGUAGE_ID": "off",  # each process would load lingua's models (seconds, 400 MB)
         "CAIRN_MAX_CONCURRENT_UPDATES": "4",
         "CAIRN_SHUTDOWN_SECONDS": str(SHUTDOWN_SECONDS),
         "CAIRN_WEB_PORT": str(port),

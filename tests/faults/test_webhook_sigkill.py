@@ -58,6 +58,7 @@ async def test_sigkill_after_200_loses_nothing_the_update_is_handled_after_resta
         "DATABASE_URL": url,
         "CAIRN_DATA_KEYS": key,
         "CAIRN_LANGUAGE_MODEL": "off",
+        "CAIRN_LANGUAGE_ID": "off",  # each process would load lingua's models (seconds, 400 MB)
         "CAIRN_MODE": "webhook",
         "CAIRN_WEBHOOK_SECRET": SECRET,
         "CAIRN_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
