@@ -15,7 +15,7 @@ from bot.staff_effects import STAFF_EFFECTS, StaffEffects
 from flows import rights, trends
 from flows.activities.effects import ACTIVITY_EFFECTS
 from flows.alert_messages import raised_again_notice
-from flows.consent import ConsentScope
+from flows.consent import ConsentScope, ShareLevel
 from flows.crisis import CrisisResources
 from flows.outcome import (
     Audit,
@@ -230,6 +230,14 @@ class EffectApplier:
                 log.info("consent_recorded scope=%s action=%s", effect.scope.value, effect.action)
                 if effect.scope is ConsentScope.STORE and effect.action == "withdrawn":
                     await uow.checkins.finish(member_id, "abandoned", now)
+                if effect.scope is ConsentScope.SHARE_FLAGS and effect.action == "withdrawn":
+                    await self._staff.desk.sharing_withdrawn(uow, member_id, now)  # open alert closed, staff told
+                if effect.scope is ConsentScope.SHARE_FLAGS and effect.action == "given" and effect.share_level:
+                    await uow.alerts.narrow_sharing(
+                        member_id, effect.share_level.value
+                    )  # staff see what they share now
+                    if effect.share_level is not ShareLevel.WITH_ANSWERS:
+                        await uow.relay.stop_transcripts_of(member_id)
                 if effect.scope is ConsentScope.NEWS and effect.action == "withdrawn":
                     await uow.broadcast_deliveries.cancel_pending_for_member(member_id)
             case SaveConversation(flow=flow, step=step, data=data):

@@ -23,6 +23,7 @@ from flows.crisis import CrisisResources
 from flows.inbound import ButtonPress, Command, Inbound, TextMessage, UnsupportedMessage
 from flows.outcome import Outcome
 from flows.risk import LanguageSignal
+from flows.safeguarding.model import someone_can_receive
 from flows.snapshot import (
     CaseInfo,
     ConversationPosition,
@@ -214,7 +215,7 @@ class MemberService:
         if staff is not None:
             if (isinstance(inbound, Command) and inbound.name == "team") or (choice and choice.flow == "tm"):
                 changes["team"] = tuple(
-                    TeamMate(mate.member_id, mate.role, mate.display_name, mate.on_duty)
+                    TeamMate(mate.member_id, mate.role, mate.display_name, mate.on_duty_at(facts.now))
                     for mate in await uow.team.of_organisation(staff.organisation_id)
                 )
             if isinstance(inbound, Command) and inbound.name == "alerts":
@@ -284,8 +285,10 @@ async def _sharing_facts(uow: UnitOfWork, member_id: int, facts: Facts) -> Shari
     case = await uow.alerts.open_case_of(member_id)
     info = CaseInfo(case.id, case.tier, case.status, case.share_level) if case else None
     organisation = facts.member.organisation
-    team = await uow.team.of_organisation(organisation.id) if organisation else []
-    return SharingFacts(info, any(mate.member_id != member_id for mate in team))
+    if organisation is None:
+        return SharingFacts(info, False)
+    team = [row.person() for row in await uow.team.of_organisation(organisation.id)]
+    return SharingFacts(info, someone_can_receive(member_id, organisation.id, team, facts.now))
 
 
 async def _read_as_english() -> LanguageReading:

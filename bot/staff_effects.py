@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.safeguarding.desk import AlertDesk
+from bot.safeguarding.desk import AlertDesk, remove_from_team
 from bot.web.dashboard.links import mint_login_link
 from flows.alert_messages import relay_invitation
 from flows.crisis import CrisisResources
@@ -88,7 +88,7 @@ class StaffEffects:
             case WithdrawAlert(alert_id=alert_id):
                 await self.desk.withdraw(uow, alert_id, member.id, now)
             case ResolveAlert(alert_id=alert_id, outcome=outcome):
-                await uow.alerts.resolve(alert_id, outcome, now)
+                await self._resolve(uow, alert_id, outcome, member, facts, state)
             case NoteAlert(alert_id=alert_id, text=text):
                 await uow.alerts.add_note(alert_id, text)
             case AskRelay(alert_id=alert_id):
@@ -114,6 +114,16 @@ class StaffEffects:
         if refusal is not None:  # someone else got there first (the rules were checked on the facts read before)
             key = "alert.claimed_by_someone_else" if refusal is Refusal.ALREADY_CLAIMED else REFUSAL_NOTICES[refusal]
             state.outcome = Outcome(replies=(reply(Text(key)),))
+
+    async def _resolve(
+        self, uow: UnitOfWork, alert_id: int, outcome: str, member: MemberRow, facts: Facts, state: Any
+    ) -> None:
+        holder = await uow.team.of_member(member.id)
+        refusal = (
+            await self.desk.resolve(uow, alert_id, holder, outcome, "", facts.now) if holder else Refusal.NOT_IN_TEAM
+        )
+        if refusal is not None:  # taken back by the clock, or closed, since the facts were read
+            state.outcome = Outcome(replies=(reply(Text(REFUSAL_NOTICES[refusal])),))
 
     async def _ask_relay(self, uow: UnitOfWork, alert_id: int, volunteer: MemberRow, facts: Facts) -> None:
         alert = await uow.alerts.get(alert_id)
@@ -221,15 +231,3 @@ class StaffEffects:
         text = self._catalogue.render_reply(message)
         buttons = self._catalogue.render_buttons(message)
         await uow.outbox.enqueue(member_id, chat_id, kind, text, buttons, now, alert_id=alert_id, edits_id=edits_id)
-
-
-async def remove_from_team(uow: UnitOfWork, desk: AlertDesk, target: int, organisation_id: int, now: Any) -> bool:
-    """Take someone out of the team at once: chats closed, claims released, sessions ended, then told."""
-    role = await uow.team.of_member(target)
-    if role is None or role.organisation_id != organisation_id:
-        return False
-    await desk.release_person(uow, role, now)
-    if not await uow.team.remove(target, organisation_id):
-        return False
-    await desk.send(uow, role.member_id, role.chat_id, "notice", reply(Text("team.you_were_removed")), now)
-    return True

@@ -165,11 +165,10 @@ def _redeem_invite(facts: Facts, target: StartTarget) -> Outcome:
     assert invite is not None
     if not invite.usable:
         return Outcome(replies=(reply(Text("invite.unusable")),))
-    if facts.staff is not None:  # one organisation per person: alerts, claims and rotas are never ambiguous
+    staff = facts.staff  # one organisation per person: alerts, claims and rotas are never ambiguous
+    if staff is not None and (staff.organisation_id != invite.organisation.id or staff.role == invite.role):
         key = (
-            "invite.already_in_team"
-            if facts.staff.organisation_id == invite.organisation.id
-            else ("invite.other_organisation")
+            "invite.already_in_team" if staff.organisation_id == invite.organisation.id else "invite.other_organisation"
         )
         return Outcome(replies=(reply(Text(key)),), effects=(Audit("staff_invite_refused", "member"),))
     effects: list[RegisterMember | RedeemStaffInvite | EndConversation] = []

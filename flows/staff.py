@@ -29,11 +29,13 @@ from flows.outcome import (
 from flows.safeguarding.model import (
     STAFF_OUTCOMES,
     Alert,
+    Person,
     Refusal,
     StaffRole,
     may_act_as_holder,
     may_claim,
     may_note,
+    may_remove,
     may_see,
 )
 from flows.snapshot import Facts
@@ -101,21 +103,17 @@ def command(name: str, argument: str, facts: Facts) -> Outcome:
 
 
 def on_team_button(choice: ButtonChoice, facts: Facts) -> Outcome:
-    """A coordinator removes someone from the team."""
+    """A coordinator removes someone else from the team (flows.safeguarding.model.may_remove decides)."""
     staff = facts.staff
-    if staff is None or staff.role != COORDINATOR or choice.step != "remove" or not choice.choice.isdigit():
-        return Outcome(
-            notice=Text("staff.not_allowed"), refused="not_allowed", effects=(Audit("team_refused", "member"),)
-        )
-    target = int(choice.choice)
-    if target == facts.member_id:  # nobody removes themselves (so the last coordinator always stays)
-        return Outcome(
-            notice=Text("team.not_yourself"), refused="not_allowed", effects=(Audit("team_refused", "member", target),)
-        )
-    if target not in {mate.member_id for mate in facts.team}:
-        return Outcome(
-            notice=Text("staff.not_allowed"), refused="not_allowed", effects=(Audit("team_refused", "member", target),)
-        )
+    target = int(choice.choice) if choice.choice.isdigit() and len(choice.choice) < 12 else None
+    mate = next((m for m in facts.team if m.member_id == target), None)
+    remover = staff.person(facts.member_id) if staff is not None and facts.member_id is not None else None
+    other = Person(mate.member_id, staff.organisation_id, StaffRole(mate.role)) if mate and staff else None
+    decision = may_remove(remover, other)
+    if choice.step != "remove" or not decision.allowed:
+        key = "team.not_yourself" if decision.refusal is Refusal.ABOUT_YOU else "staff.not_allowed"
+        return Outcome(notice=Text(key), refused="not_allowed", effects=(Audit("team_refused", "member", target),))
+    assert target is not None
     return Outcome(
         replies=(reply(Text("team.removed")),),
         effects=(RemoveFromTeam(target), Audit("team_member_removed", "member", target)),
@@ -200,8 +198,7 @@ def on_alert_button(choice: ButtonChoice, facts: Facts) -> Outcome:
         return Outcome(
             replies=(reply(Text("alert.resolved", {"id": alert.id}), Text("alert.ask_note"), buttons=skip),),
             effects=(
-                ResolveAlert(alert.id, code),
-                Audit("alert_resolved", "alert", alert.id),
+                ResolveAlert(alert.id, code),  # audited by the desk once it is written
                 SaveConversation(ALERT_FLOW, "note", {"alert": alert.id}),
             ),
         )

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.safeguarding.model import Alert as AlertModel
-from flows.safeguarding.model import AlertStatus, AlertTimings, Join, Refusal, Tier, join
+from flows.safeguarding.model import AlertStatus, AlertTimings, Join, Refusal, Tier, join, waiting_key
 from models.crypto import DataCipher
 from models.tables import Alert, Member, OutboxMessage
+from models.tables import StaffRole as StaffRoleTable
 
 OPEN_STATES = (AlertStatus.OPEN.value, AlertStatus.ESCALATED.value)
 UNRESOLVED = (*OPEN_STATES, AlertStatus.CLAIMED.value)
@@ -131,6 +132,7 @@ class AlertRepository:
             if went_up:
                 recent.tier = tier
             recent.raised_again_at = now
+            recent.share_level = share_level  # what they share now
             if decision is Join.SAME_WAITING and went_up:  # sent out again at the higher tier, its clock restarted
                 recent.dispatched_at, recent.escalation, recent.waiting_since = None, 0, now
                 recent.status = AlertStatus.OPEN.value
@@ -241,9 +243,12 @@ class AlertRepository:
 
     async def claim(self, alert_id: int, volunteer_member_id: int, now: datetime) -> Refusal | None:
         """Claim a waiting alert; the refusal if someone else got there first (or it closed meanwhile)."""
+        in_team = exists().where(  # still in the alert's team as the row is written (a removal may race the claim)
+            StaffRoleTable.member_id == volunteer_member_id, StaffRoleTable.organisation_id == Alert.organisation_id
+        )
         result = await self._session.execute(
             update(Alert)
-            .where(Alert.id == alert_id, Alert.status.in_(OPEN_STATES))
+            .where(Alert.id == alert_id, Alert.status.in_(OPEN_STATES), in_team)
             .values(
                 status=AlertStatus.CLAIMED.value,
                 claimed_by_member_id=volunteer_member_id,
@@ -252,6 +257,14 @@ class AlertRepository:
             )
         )
         return None if getattr(result, "rowcount", 0) else Refusal.ALREADY_CLAIMED
+
+    async def narrow_sharing(self, member_id: int, share_level: str) -> None:
+        """The member changed what they share: their open alerts follow (staff see only what they share now)."""
+        await self._session.execute(
+            update(Alert)
+            .where(Alert.member_id == member_id, Alert.status.in_(UNRESOLVED))
+            .values(share_level=share_level)
+        )
 
     async def answered(self, alert_id: int, holder_member_id: int, now: datetime) -> None:
         """Note the holder's answer (they are on it): an unanswered new signal no longer escalates."""
@@ -287,12 +300,14 @@ class AlertRepository:
         )
         return [self._row(alert, chat_id) for alert, chat_id in rows.all()]
 
-    async def resolve(self, alert_id: int, outcome: str, now: datetime) -> bool:
-        """Close an unresolved alert with its outcome; False if it was already closed."""
+    async def resolve(self, alert_id: int, outcome: str, now: datetime, holder_member_id: int | None = None) -> bool:
+        """Close an unresolved alert with its outcome (with `holder_member_id`, only while that person holds it);
+        False if it was already closed or taken back meanwhile."""
+        condition = [Alert.id == alert_id, Alert.status.in_(UNRESOLVED)]
+        if holder_member_id is not None:
+            condition += [Alert.status == AlertStatus.CLAIMED.value, Alert.claimed_by_member_id == holder_member_id]
         result = await self._session.execute(
-            update(Alert)
-            .where(Alert.id == alert_id, Alert.status.in_(UNRESOLVED))
-            .values(status=AlertStatus.RESOLVED.value, outcome=outcome, resolved_at=now)
+            update(Alert).where(*condition).values(status=AlertStatus.RESOLVED.value, outcome=outcome, resolved_at=now)
         )
         return bool(getattr(result, "rowcount", 0))
 
@@ -310,8 +325,7 @@ class AlertRepository:
             .where(Alert.organisation_id == organisation_id, Alert.status != AlertStatus.RESOLVED.value)
         )
         found = [self._row(alert, chat_id) for alert, chat_id in rows.all()]
-        rank = {tier.value: tier.rank for tier in Tier}
-        return sorted(found, key=lambda a: (-rank.get(a.tier, 0), a.waiting_since or a.created_at, a.id))
+        return sorted(found, key=lambda row: waiting_key(row.model()))
 
     async def in_organisation(self, alert_id: int, organisation_id: int) -> AlertRow | None:
         """Return one alert only if it belongs to the organisation (the dashboard never reads across them)."""

@@ -132,6 +132,31 @@ class OutboxRepository:
             .values(payload_encrypted=self._cipher.encrypt(DELIVERED_PAYLOAD))
         )
 
+    async def cancel_pending_to(self, member_id: int, kinds: tuple[str, ...]) -> int:
+        """Withdraw messages of these kinds not yet sent to someone (they left the team); relayed words go too."""
+        result = await self._session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.recipient_member_id == member_id,
+                OutboxMessage.status == "pending",
+                OutboxMessage.kind.in_(kinds),
+            )
+            .values(status="cancelled", payload_encrypted=self._cipher.encrypt(DELIVERED_PAYLOAD), leased=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def sent_alert_messages_to(self, member_id: int) -> list[tuple[int, int, int]]:
+        """(outbox id, alert id, chat id) of the alert messages someone was sent, to take the details back."""
+        rows = await self._session.execute(
+            select(OutboxMessage.id, OutboxMessage.alert_id, OutboxMessage.chat_id).where(
+                OutboxMessage.recipient_member_id == member_id,
+                OutboxMessage.kind == "alert",
+                OutboxMessage.status == "sent",
+                OutboxMessage.alert_id.is_not(None),
+            )
+        )
+        return [(row[0], row[1], row[2]) for row in rows.all()]
+
     async def cancel(self, message_id: int) -> bool:
         """Withdraw a message not yet sent (a reminder no longer wanted); False if it has gone already."""
         result = await self._session.execute(
@@ -146,6 +171,12 @@ class OutboxRepository:
         values: dict[str, Any] = {"status": "failed"} if give_up else {"next_attempt_at": when}
         values["leased"] = False  # a back-off is not a lease: a restart waits it out
         await self._session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+        if give_up:  # relayed words that can never be delivered are not kept either
+            await self._session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.kind == "relay")
+                .values(payload_encrypted=self._cipher.encrypt(DELIVERED_PAYLOAD))
+            )
 
     async def alert_messages(self, alert_id: int) -> list[tuple[int, int, int]]:
         """Return (outbox id, recipient member id, chat id) of every alert message sent for an alert."""

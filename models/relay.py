@@ -88,6 +88,14 @@ class RelayRepository:
         )
         return list(rows.all())
 
+    async def stop_transcripts_of(self, member_id: int) -> None:
+        """The member no longer shares their answers: their chats keep no more transcript lines."""
+        await self._session.execute(
+            update(RelaySession)
+            .where(RelaySession.member_id == member_id, RelaySession.status != "closed")
+            .values(keep_transcript=False)
+        )
+
     async def set_status(self, session_id: int, status: str, now: datetime) -> None:
         """Move a session to open or closed."""
         values: dict[str, object] = {"status": status}

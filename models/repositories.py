@@ -329,6 +329,12 @@ class ConversationRepository:
         """Forget a member's position."""
         await self._session.execute(delete(Conversation).where(Conversation.member_id == member_id))
 
+    async def end_flow(self, member_id: int, flow: str) -> None:
+        """Forget a member's position only if it is in this flow (a closed chat leaves a check-in alone)."""
+        await self._session.execute(
+            delete(Conversation).where(Conversation.member_id == member_id, Conversation.flow == flow)
+        )
+
 
 class UpdateLog:
     """Updates already handled, so a redelivered update has no second effect."""
@@ -375,7 +381,13 @@ class StaffRepository:
         return InviteRow(row.id, row.organisation_id, row.role, row.expires_at, row.redeemed_at is not None)
 
     async def redeem(self, invite_id: int, member_id: int, organisation_id: int, role: str, now: datetime) -> bool:
-        """Use an invite once and grant its role; False if it was already used."""
+        """Use an invite once and grant its role; False if it was already used, or the person is in another
+        organisation's team (one team per person; the unique index on staff_roles.member_id backs this up)."""
+        elsewhere = await self._session.scalar(
+            select(StaffRole.id).where(StaffRole.member_id == member_id, StaffRole.organisation_id != organisation_id)
+        )
+        if elsewhere is not None:
+            return False
         result = await self._session.execute(
             update(StaffInvite)
             .where(StaffInvite.id == invite_id, StaffInvite.redeemed_at.is_(None))

@@ -95,7 +95,7 @@ class StaffRole(Base):
     __table_args__ = (UniqueConstraint("member_id", "organisation_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True, unique=True)  # one team per person
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     granted_at: Mapped[datetime]

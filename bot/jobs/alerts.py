@@ -116,30 +116,39 @@ class AlertJob:
             )
             await uow.alerts.escalate(alert.id, 2, now)
         else:
-            team = await self._team(uow, alert.organisation_id)
-            chats = {person.member_id: chat for person, chat in team}
-            coordinators = coordinators_for(alert.model(), [person for person, _ in team])
-            if step is Step.BACK_TO_COORDINATORS:
-                holder = alert.claimed_by
-                await uow.alerts.release(alert.id, now, to_coordinators=True)
-                organisation = await uow.organisations.by_id(alert.organisation_id)
-                await self._desk.close_chats_of(uow, alert.id, organisation.name if organisation else "", now)
-                if holder is not None and holder in chats:
-                    gone = reply(Text("alert.gone_back", {"id": alert.id}))
-                    await self._desk.send(uow, holder, chats[holder], "notice", gone, now, alert.id)
-            else:
-                await uow.alerts.escalate(alert.id, 1, now)
-            if not coordinators:
-                log.error("alert_escalation_has_no_coordinators organisation=%d", alert.organisation_id)
-            message = await self._staff_message(
-                uow, alert, escalated=True, now=now, back=step is Step.BACK_TO_COORDINATORS
-            )
-            for person in coordinators:
-                await self._desk.send(uow, person.member_id, chats[person.member_id], "alert", message, now, alert.id)
-            if step is Step.BACK_TO_COORDINATORS and coordinators:
-                await uow.alerts.mark_dispatched(alert.id, now)
+            await self._to_coordinators(uow, alert, step, now)
         action = "alert_sent_back" if step is Step.BACK_TO_COORDINATORS else f"alert_escalated_{step.value}"
         await uow.audit.record(action, "alert", alert.id, now, None, alert.organisation_id)
+
+    async def _to_coordinators(self, uow: UnitOfWork, alert: AlertRow, step: Step, now: datetime) -> None:
+        """Send a waiting alert on to the coordinators (or, with none, to whoever is on duty again); a claim the
+        clock takes back first closes its chat and tells its holder. With nobody at all, the alert waits and the
+        member is told plainly by the dispatcher."""
+        team = await self._team(uow, alert.organisation_id)
+        chats = {person.member_id: chat for person, chat in team}
+        people = [person for person, _ in team]
+        escalated = replace(alert.model(), escalation=1)
+        holder = alert.claimed_by if step is Step.BACK_TO_COORDINATORS else None
+        targets = coordinators_for(escalated, people) or recipients(escalated, people, now).people
+        targets = tuple(person for person in targets if person.member_id != holder)
+        if step is Step.BACK_TO_COORDINATORS:
+            await uow.alerts.release(alert.id, now, to_coordinators=True)
+            organisation = await uow.organisations.by_id(alert.organisation_id)
+            await self._desk.close_chats_of(uow, alert.id, organisation.name if organisation else "", now)
+            if holder is not None and holder in chats:
+                gone = reply(Text("alert.gone_back", {"id": alert.id}))
+                await self._desk.send(uow, holder, chats[holder], "notice", gone, now, alert.id)
+        else:
+            await uow.alerts.escalate(alert.id, 1, now)
+        if not targets:
+            log.error("alert_escalation_has_nobody organisation=%d", alert.organisation_id)
+            await uow.alerts.send_again(alert.id)  # the dispatcher tells the member and sends it to whoever comes
+            return
+        back = step is Step.BACK_TO_COORDINATORS
+        message = await self._staff_message(uow, alert, escalated=True, now=now, back=back)
+        for person in targets:
+            await self._desk.send(uow, person.member_id, chats[person.member_id], "alert", message, now, alert.id)
+        await uow.alerts.mark_dispatched(alert.id, now)
 
     async def _staff_message(
         self,

@@ -76,15 +76,17 @@ class AlertDesk:
     async def resolve(
         self, uow: UnitOfWork, alert_id: int, holder: StaffRow, outcome: str, note: str, now: datetime
     ) -> Refusal | None:
-        """Resolve an alert the person holds, with an outcome and an optional note (kept encrypted)."""
+        """Resolve an alert the person holds, with an outcome and an optional note (kept encrypted); its relayed
+        chats end (the member is told)."""
         alert = await uow.alerts.get(alert_id)
         if alert is None:
             return Refusal.NOT_IN_TEAM
         refusal = may_act_as_holder(alert.model(), holder.person()).refusal
-        if refusal is None and not await uow.alerts.resolve(alert_id, outcome, now):
-            refusal = Refusal.RESOLVED
+        if refusal is None and not await uow.alerts.resolve(alert_id, outcome, now, holder.member_id):
+            refusal = Refusal.RESOLVED  # taken back or closed meanwhile
         if refusal is not None:
             return refusal
+        await self._end_chats_for_member(uow, alert_id, now, "relay.ended_by_other")
         if note.strip():
             await uow.alerts.add_note(alert_id, note.strip()[:2000])
             await uow.audit.record("alert_noted", "alert", alert_id, now, holder.member_id, holder.organisation_id)
@@ -111,6 +113,12 @@ class AlertDesk:
         log.info("alert_withdrawn_by_member")
         return True
 
+    async def sharing_withdrawn(self, uow: UnitOfWork, member_id: int, now: datetime) -> None:
+        """The member withdrew "a worker may get in touch": their open alert closes as they asked, staff told."""
+        case = await uow.alerts.open_case_of(member_id)
+        if case is not None:
+            await self.withdraw(uow, case.id, member_id, now)
+
     async def release_person(self, uow: UnitOfWork, person: StaffRow, now: datetime) -> int:
         """Someone leaves the team (removed, or erased with /forget): their relayed chats close (both sides
         told), their claims go back to be sent again, their dashboard sessions end. Returns claims released."""
@@ -121,7 +129,7 @@ class AlertDesk:
             if relay is None:
                 continue
             await uow.relay.set_status(session_id, "closed", now)
-            await uow.conversations.end(relay.member_id)
+            await uow.conversations.end_flow(relay.member_id, "rl")
             await self.send(
                 uow,
                 relay.member_id,
@@ -132,7 +140,11 @@ class AlertDesk:
                 relay.alert_id,
             )
             await uow.audit.record("relay_closed_staff_left", "relay", session_id, now, None, person.organisation_id)
-        await uow.conversations.end(person.member_id)
+        await uow.conversations.end_flow(person.member_id, "rl")
+        await uow.outbox.cancel_pending_to(person.member_id, ("relay", "alert", "alert_update"))
+        for outbox_id, alert_id, chat_id in await uow.outbox.sent_alert_messages_to(person.member_id):
+            gone = reply(Text("alert.no_longer_yours", {"id": alert_id}))  # what the member shared goes from view
+            await self.send(uow, person.member_id, chat_id, "alert_update", gone, now, alert_id, outbox_id)
         released = 0
         for alert in await uow.alerts.claims_of(person.member_id):
             if await uow.alerts.release(alert.id, now):
@@ -146,6 +158,18 @@ class AlertDesk:
         if released:
             log.info("claims_released count=%d", released)
         return released
+
+    async def _end_chats_for_member(self, uow: UnitOfWork, alert_id: int, now: datetime, member_key: str) -> None:
+        """The holder closed the alert: its relayed chats (asked or open) end, the member told."""
+        for session_id in await uow.relay.open_for_alert(alert_id):
+            relay = await uow.relay.get(session_id)
+            if relay is None:
+                continue
+            await uow.relay.set_status(session_id, "closed", now)
+            await uow.conversations.end_flow(relay.member_id, "rl")
+            if relay.volunteer_member_id is not None:
+                await uow.conversations.end_flow(relay.volunteer_member_id, "rl")
+            await self.send(uow, relay.member_id, relay.member_chat_id, "relay", reply(Text(member_key)), now, alert_id)
 
     async def close_chats_of(self, uow: UnitOfWork, alert_id: int, organisation: str, now: datetime) -> None:
         """An alert went back to the team: its relayed chats close, both sides told (the member kindly)."""
@@ -163,9 +187,9 @@ class AlertDesk:
             if relay is None:
                 continue
             await uow.relay.set_status(session_id, "closed", now)
-            await uow.conversations.end(relay.member_id)
+            await uow.conversations.end_flow(relay.member_id, "rl")
             if relay.volunteer_member_id is not None and relay.volunteer_chat_id is not None:
-                await uow.conversations.end(relay.volunteer_member_id)
+                await uow.conversations.end_flow(relay.volunteer_member_id, "rl")
                 await self.send(
                     uow,
                     relay.volunteer_member_id,
@@ -175,3 +199,15 @@ class AlertDesk:
                     now,
                     relay.alert_id,
                 )
+
+
+async def remove_from_team(uow: UnitOfWork, desk: AlertDesk, target: int, organisation_id: int, now: datetime) -> bool:
+    """Take someone out of the team at once: chats closed, claims released, sessions ended, then told."""
+    role = await uow.team.of_member(target)
+    if role is None or role.organisation_id != organisation_id:
+        return False
+    await desk.release_person(uow, role, now)
+    if not await uow.team.remove(target, organisation_id):
+        return False
+    await desk.send(uow, role.member_id, role.chat_id, "notice", reply(Text("team.you_were_removed")), now)
+    return True

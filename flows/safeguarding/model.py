@@ -182,6 +182,19 @@ def may_see(alert: Alert, person: Person | None, now: datetime) -> Decision:
     return ALLOWED if person.on_duty(now) else Decision(Refusal.OFF_DUTY)
 
 
+def may_view_record(alert: Alert, person: Person | None) -> Decision:
+    """Whether this person may open the alert's record (times, status, outcome, note) on the dashboard: staff of
+    its organisation while it is open; once resolved, its holder and the coordinators. Never the member it is
+    about."""
+    refused = _in_team(alert, person)
+    if refused is not None:
+        return refused
+    assert person is not None
+    if alert.status is AlertStatus.RESOLVED and not (person.coordinator or alert.claimed_by == person.member_id):
+        return Decision(Refusal.RESOLVED)
+    return ALLOWED
+
+
 def may_claim(alert: Alert, person: Person | None, now: datetime) -> Decision:
     """Whether this person may claim the alert now: it waits, and they are a coordinator or on duty."""
     refused = _in_team(alert, person)
@@ -249,6 +262,24 @@ def recipients(alert: Alert, team: Sequence[Person], now: datetime) -> Recipient
     if on_duty:
         return Recipients(tuple(on_duty), nobody_on_duty=False)
     return Recipients(tuple(coordinators), nobody_on_duty=True)
+
+
+def someone_can_receive(member_id: int, organisation_id: int, team: Sequence[Person], now: datetime) -> bool:
+    """Whether an alert about this member would reach anyone now (the member is told the truth from this)."""
+    probe = Alert(0, member_id, organisation_id, Tier.CONCERN, AlertStatus.OPEN, now, now)
+    return not recipients(probe, team, now).nobody
+
+
+def may_remove(remover: Person | None, target: Person | None) -> Decision:
+    """Whether a coordinator may remove someone from the team: another person of their own organisation (nobody
+    removes themselves, so an organisation always keeps a coordinator)."""
+    if remover is None or not remover.coordinator or target is None:
+        return Decision(Refusal.NOT_IN_TEAM)
+    if target.organisation_id != remover.organisation_id:
+        return Decision(Refusal.NOT_IN_TEAM)
+    if target.member_id == remover.member_id:
+        return Decision(Refusal.ABOUT_YOU)
+    return ALLOWED
 
 
 def coordinators_for(alert: Alert, team: Sequence[Person]) -> tuple[Person, ...]:
@@ -324,6 +355,11 @@ def join(open_alert: Alert | None, tier: Tier, now: datetime, timings: AlertTimi
     return Join.SAME_CLAIMED if open_alert.status is AlertStatus.CLAIMED else Join.SAME_WAITING
 
 
+def waiting_key(alert: Alert) -> tuple[int, datetime, int]:
+    """Sort key of the waiting list as staff see it: urgent first, then the longest waiting."""
+    return (-alert.tier.rank, alert.waiting_since, alert.id)
+
+
 def waiting_order(alerts: Iterable[Alert]) -> list[Alert]:
     """The waiting list as staff see it: urgent first, then the longest waiting."""
-    return sorted(alerts, key=lambda a: (-a.tier.rank, a.waiting_since, a.id))
+    return sorted(alerts, key=waiting_key)

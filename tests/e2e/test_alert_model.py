@@ -144,10 +144,10 @@ async def test_with_no_staff_yet_the_member_is_told_plainly_and_the_alert_goes_t
     member = bot.member(8410)
     await member.onboard(store=False, share="flag_only", news=False)
     _crisis, told = await member.say("I want to end my life", expect=2)
-    assert "Nobody at Hillside Community Hub can see this yet" in told.text
+    assert "Nobody at Hillside Community Hub can see this right now" in told.text
     assert "I've let" not in told.text
     (plainly,) = await member.user.wait_for_messages(1)
-    assert "can see this yet" in plainly.text and "116 123" in plainly.text
+    assert "can see this right now" in plainly.text and "116 123" in plainly.text
     late = await bot.staff(8401, "Ash")
     alert = await late.user.wait_for_messages(1)
     assert alert[0].has_button("Claim")
@@ -264,3 +264,50 @@ async def test_a_new_crisis_on_a_claimed_case_reaches_the_holder_and_goes_to_coo
         assert row.claimed_by_member_id is None and row.status == "escalated"
         actions = {event.action for event in (await uow.session.scalars(select(AuditEvent))).all()}
     assert "alert_sent_back" in actions
+
+
+async def test_turning_sharing_off_closes_the_open_alert_and_tells_staff(bot: RunningBot) -> None:
+    ash = await bot.staff(9001, "Ash")
+    member = bot.member(9010)
+    await member.onboard(store=False, share="with_answers", news=False)
+    await member.say("I want to end my life", expect=2)
+    (alert,) = await ash.user.wait_for_messages(1)
+    await member.say("/privacy")
+    assert bot.cairn is not None
+    async with bot.cairn.units() as uow:
+        member_id = (await uow.members.by_telegram_user(9010)).id  # type: ignore[union-attr]
+    await withdraw_sharing(bot, member)
+    await ash.user.wait_until(lambda u: "rather not be contacted" in (u.message(alert.message_id).text or ""))
+    async with bot.cairn.units() as uow:
+        closed = (await uow.session.scalars(select(Alert).where(Alert.member_id == member_id))).one()
+        assert (closed.status, closed.outcome) == ("resolved", "member_declined")
+
+
+async def withdraw_sharing(bot: RunningBot, member: Member) -> None:
+    """Turn "a worker may get in touch" off through /privacy, as a member would."""
+    message = next(m for m in reversed(member.user.messages) if _button_with(m, "share_flags_off"))
+    data = _button_with(message, "share_flags_off")
+    assert data is not None
+    await member.user.press(message.message_id, data)
+    await member.user.wait_for_messages(1)
+
+
+async def test_resolving_ends_the_relayed_chat_so_the_member_is_not_left_talking_to_nobody(bot: RunningBot) -> None:
+    ash = await bot.staff(9101, "Ash")
+    member = bot.member(9110)
+    await member.onboard(store=False, share="flag_only", news=False)
+    await member.say("I want to end my life", expect=2)
+    await claim_and_open_chat(ash, member)
+    claimed = next(m for m in ash.user.messages if m.has_button("Resolve"))
+    await ash.user.press(claimed.message_id, claimed.button("Resolve").callback_data)
+    await ash.user.wait_for_messages(1)
+    await ash.tap("Referred to their GP")
+    (ended,) = await member.user.wait_for_messages(1)
+    assert "The chat has ended" in ended.text
+    (not_relayed,) = await member.say("actually I'm not ok")
+    assert not any("actually I'm not ok" in (m.text or "") for m in ash.user.messages)
+    assert not_relayed.text
+
+
+def _button_with(message, part: str) -> str | None:  # type: ignore[no-untyped-def]
+    return next((b.callback_data for b in message.all_buttons if part in (b.callback_data or "")), None)

@@ -66,6 +66,14 @@ class World:
         role = StaffRole.COORDINATOR if coordinator else StaffRole.VOLUNTEER
         self.team[person] = Person(person, 1, role, False, Rota(days, rota or "09:00-17:00"))
 
+    def rota(self, person: int, hours: str) -> None:
+        if person in self.team:
+            self.team[person] = replace(self.team[person], rota=Rota(frozenset(range(7)), hours))
+
+    def on_it(self, person: int) -> None:
+        for held in [a for a in self.alerts.values() if a.claimed_by == person and a.status is AlertStatus.CLAIMED]:
+            self.alerts[held.id] = replace(held, answered_at=self.now)
+
     def duty(self, person: int, on: bool) -> None:
         if person in self.team:
             self.team[person] = replace(self.team[person], on_duty_switch=on)
@@ -148,11 +156,15 @@ class World:
         for alert in list(self.alerts.values()):
             if alert.status.waiting and not alert.dispatched:
                 if recipients(alert, team, self.now).nobody:
+                    if alert.id not in self.told_nobody:
+                        self.last_told[alert.member_id] = "sharing.nobody_yet"
                     self.told_nobody.add(alert.id)
                 else:
                     self.alerts[alert.id] = replace(alert, dispatched=True)
             elif alert.status.waiting and recipients(alert, team, self.now).nobody:
                 self.alerts[alert.id] = replace(alert, dispatched=False)  # everyone it went to left: it waits
+                if alert.id not in self.told_nobody:
+                    self.last_told[alert.member_id] = "sharing.nobody_yet"
                 self.told_nobody.add(alert.id)
         for alert in list(self.alerts.values()):
             step = next_step(alert, self.now, TIMINGS)
@@ -214,11 +226,22 @@ class World:
                         or alert.escalation >= 1
                         or (not eligible(alert, team))
                     ), "dispatched to someone who can act, or escalating on schedule"
-        for person in self.gone:
+        for person in self.gone - set(self.team):
             assert person not in self.relays.values(), "a removed or erased person keeps no chat with a member"
             for alert in self.alerts.values():
-                assert not may_see(alert, self.team.get(person), self.now).allowed
-                assert not may_act_as_holder(alert, self.team.get(person)).allowed
+                assert alert.claimed_by != person, "a removed or erased person holds no alert"
+                assert person not in [p.member_id for p in recipients(alert, team, self.now).people]
+                stale = Person(person, 1, StaffRole.COORDINATOR, True)  # what they were, in a forged request
+                assert may_see(alert, stale, self.now).allowed is (stale.member_id != alert.member_id), (
+                    "the rules read the team as it is now: a forged role is refused only by not being in it"
+                )
+        for member, key in self.last_told.items():
+            case = self.open_case(member)
+            someone = bool(eligible(Alert(0, member, 1, Tier.CONCERN, AlertStatus.OPEN, self.now, self.now), team))
+            if key in ("sharing.told", "sharing.already_told") and case is not None:
+                assert someone, "the member was last told someone knows, but nobody could act on it now"
+            if key == "contact.declined":
+                assert case is None
 
 
 EVENTS = st.one_of(
@@ -226,6 +249,8 @@ EVENTS = st.one_of(
         st.just("join"), st.sampled_from(PEOPLE), st.booleans(), st.sampled_from([None, "22:00-06:00", "09:00-17:00"])
     ),
     st.tuples(st.just("duty"), st.sampled_from(PEOPLE), st.booleans()),
+    st.tuples(st.just("rota"), st.sampled_from(PEOPLE), st.sampled_from(["22:00-06:00", "09:00-17:00", "00:00-00:00"])),
+    st.tuples(st.just("on_it"), st.sampled_from(PEOPLE)),
     st.tuples(st.just("signal"), st.sampled_from(MEMBERS), st.booleans()),
     st.tuples(st.just("claim"), st.sampled_from(PEOPLE), st.integers(0, 5)),
     st.tuples(st.just("chat"), st.sampled_from(PEOPLE)),
@@ -249,6 +274,10 @@ def test_every_open_alert_always_has_someone_and_nobody_gone_keeps_access(events
                 world.join_team(*args)
             case "duty":
                 world.duty(*args)
+            case "rota":
+                world.rota(*args)
+            case "on_it":
+                world.on_it(*args)
             case "signal":
                 world.signal(*args)
             case "claim":

@@ -108,7 +108,7 @@ def test_no_thanks_after_an_urgent_alert_says_what_was_shared_and_offers_to_take
 def test_yes_please_with_no_staff_yet_says_so_plainly_with_the_resources() -> None:
     outcome = run("yes", "flag_only", "none", False)
     text = CATALOGUE.render_reply(outcome.replies[0])
-    assert "Nobody at Hillside Community Hub can see this yet" in text and "116 123" in text
+    assert "Nobody at Hillside Community Hub can see this right now" in text and "116 123" in text
     assert "I've let" not in text
 
 

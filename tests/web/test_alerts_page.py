@@ -244,3 +244,16 @@ async def site_member_of_alert(site: DashboardSite, alert_id: int) -> int:
         alert = await uow.alerts.get(alert_id)
     assert alert is not None
     return alert.member_id
+
+
+async def test_a_coordinator_cannot_open_or_see_listed_an_alert_about_themselves(dashboard_site: DashboardSite) -> None:
+    site, org = dashboard_site, dashboard_site.org_a
+    async with site.units() as uow:
+        about_me = await uow.alerts.raise_alert(
+            org.coordinator_id, org.id, "URGENT", "with_answers", ["r"], site.clock()
+        )
+        await uow.commit()
+    coordinator = await site.login(org.coordinator_id)
+    assert (await coordinator.get(f"/dashboard/alerts/{about_me}")).status == 404
+    listed = await coordinator.get("/dashboard/alerts")
+    assert f"Alert #{about_me}<" not in listed.text and f"Alert #{org.alert_id}<" in listed.text

@@ -32,7 +32,7 @@ WHY_NOT = {
     Refusal.ALREADY_CLAIMED: CLAIMED_BY_OTHER,
     Refusal.ABOUT_YOU: ABOUT_YOU,
     Refusal.NOT_IN_TEAM: NOT_IN_TEAM,
-    Refusal.RESOLVED: CLAIMED_BY_OTHER,
+    Refusal.RESOLVED: "This alert is resolved: only the person who claimed it, and coordinators, can see it.",
 }
 
 

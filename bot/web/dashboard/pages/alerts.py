@@ -13,9 +13,10 @@ from bot.web.dashboard.auth import DashboardUser, staff_only, user_of
 from bot.web.dashboard.deps import DashboardDeps, deps_of
 from bot.web.dashboard.render import flash, render, see_other
 from flows.outcome import Text
-from flows.safeguarding.model import MemberOutcome
+from flows.safeguarding.model import MemberOutcome, may_view_record
 from flows.staff import OUTCOMES
 from models.alerts import AlertRow
+from models.staff import StaffRow
 
 routes = web.RouteTableDef()
 
@@ -76,10 +77,11 @@ def _view(
     )
 
 
-def _visible(alert: AlertRow, user: DashboardUser) -> bool:
-    """Staff see their organisation's unresolved alerts listed (as /alerts in the bot); a resolved one only its
-    claimer and coordinators. What the member shared is shown only as `alert_access.access` allows."""
-    return alert.status != "resolved" or user.is_coordinator or alert.claimed_by == user.member_id
+def _visible(alert: AlertRow, staff: StaffRow | None) -> bool:
+    """Whether the alert is listed and its page opens for this person (flows.safeguarding decides: never an alert
+    about oneself; a resolved one only for its holder and the coordinators). What the member shared is shown only
+    as `alert_access.access` allows."""
+    return may_view_record(alert.model(), staff.person() if staff else None).allowed
 
 
 def _alert_id(request: web.Request) -> int:
@@ -103,7 +105,7 @@ async def alerts(request: web.Request) -> web.Response:
         await uow.audit.record("alerts_listed", "organisation", user.organisation_id, now, user.member_id,
                                user.organisation_id)  # fmt: skip
         await uow.commit()
-    views = [_view(deps, row, user, names, access(row, staff, now)) for row in rows if _visible(row, user)]
+    views = [_view(deps, row, user, names, access(row, staff, now)) for row in rows if _visible(row, staff)]
     groups = [
         {"status": status, "title": title, "hint": hint, "alerts": [v for v in views if v.status == status]}
         for status, title, hint in GROUPS
@@ -123,9 +125,10 @@ async def _alert_page(request: web.Request, alert_id: int, error: str = "", stat
     now = deps.clock()
     async with deps.units() as uow:
         alert = await uow.alerts.in_organisation(alert_id, user.organisation_id)
-        if alert is None or not _visible(alert, user):
+        staff = await uow.team.of_member(user.member_id)
+        if alert is None or not _visible(alert, staff):
             raise web.HTTPNotFound()
-        allowed = access(alert, await uow.team.of_member(user.member_id), now)
+        allowed = access(alert, staff, now)
         shared = shared_now(alert, await consent_now(uow, alert.member_id)) if allowed.details else None
         mine = alert.claimed_by == user.member_id
         note = await uow.alerts.note_of(alert.id) if alert.has_note and (mine or user.is_coordinator) else None

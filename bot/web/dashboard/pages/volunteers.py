@@ -8,12 +8,12 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.operator import Link, create_invite
-from bot.safeguarding.desk import AlertDesk
-from bot.staff_effects import remove_from_team
+from bot.safeguarding.desk import AlertDesk, remove_from_team
 from bot.web.dashboard.auth import coordinator_only, user_of
 from bot.web.dashboard.deps import DashboardDeps, deps_of
 from bot.web.dashboard.render import flash, render, see_other
 from flows.outcome import Text
+from flows.safeguarding.model import Refusal, may_remove
 from flows.staff import DAYS
 from models.staff import StaffRow
 
@@ -112,8 +112,13 @@ async def _mate(request: web.Request) -> StaffRow:
         row = await uow.team.of_member(target)
     if row is None or row.organisation_id != user.organisation_id:
         raise web.HTTPNotFound()
-    if row.member_id == user.member_id:
+    async with deps.units() as uow:
+        me = await uow.team.of_member(user.member_id)
+    decision = may_remove(me.person() if me else None, row.person())
+    if decision.refusal is Refusal.ABOUT_YOU:
         raise web.HTTPBadRequest(reason="You cannot remove yourself from the team.")
+    if not decision.allowed:
+        raise web.HTTPNotFound()
     return row
 
 
