@@ -226,8 +226,10 @@ class AlertRepository:
         )
 
     async def mark_dispatched(self, alert_id: int, now: datetime) -> None:
-        """Note that the alert went out."""
-        await self._session.execute(update(Alert).where(Alert.id == alert_id).values(dispatched_at=now))
+        """Note that the alert went out (if nobody can see it again later, the member is told again)."""
+        await self._session.execute(
+            update(Alert).where(Alert.id == alert_id).values(dispatched_at=now, nobody_told_at=None)
+        )
 
     async def mark_nobody_told(self, alert_id: int, now: datetime) -> None:
         """Note that the member was told nobody can see their alert yet."""
