@@ -228,6 +228,4 @@ class StaffEffects:
         alert_id: int | None = None,
         edits_id: int | None = None,
     ) -> None:
-        text = self._catalogue.render_reply(message)
-        buttons = self._catalogue.render_buttons(message)
-        await uow.outbox.enqueue(member_id, chat_id, kind, text, buttons, now, alert_id=alert_id, edits_id=edits_id)
+        await self.desk.send(uow, member_id, chat_id, kind, message, now, alert_id, edits_id)

@@ -86,7 +86,7 @@ class AlertDesk:
             refusal = Refusal.RESOLVED  # taken back or closed meanwhile
         if refusal is not None:
             return refusal
-        await self._end_chats_for_member(uow, alert_id, now, "relay.ended_by_other")
+        await self._close_relays(uow, await uow.relay.open_for_alert(alert_id), now, member_key="relay.ended_by_other")
         if note.strip():
             await uow.alerts.add_note(alert_id, note.strip()[:2000])
             await uow.audit.record("alert_noted", "alert", alert_id, now, holder.member_id, holder.organisation_id)
@@ -159,18 +159,6 @@ class AlertDesk:
             log.info("claims_released count=%d", released)
         return released
 
-    async def _end_chats_for_member(self, uow: UnitOfWork, alert_id: int, now: datetime, member_key: str) -> None:
-        """The holder closed the alert: its relayed chats (asked or open) end, the member told."""
-        for session_id in await uow.relay.open_for_alert(alert_id):
-            relay = await uow.relay.get(session_id)
-            if relay is None:
-                continue
-            await uow.relay.set_status(session_id, "closed", now)
-            await uow.conversations.end_flow(relay.member_id, "rl")
-            if relay.volunteer_member_id is not None:
-                await uow.conversations.end_flow(relay.volunteer_member_id, "rl")
-            await self.send(uow, relay.member_id, relay.member_chat_id, "relay", reply(Text(member_key)), now, alert_id)
-
     async def close_chats_of(self, uow: UnitOfWork, alert_id: int, organisation: str, now: datetime) -> None:
         """An alert went back to the team: its relayed chats close, both sides told (the member kindly)."""
         for session_id in await uow.relay.open_for_alert(alert_id):
@@ -181,24 +169,30 @@ class AlertDesk:
             told = reply(Text("relay.closed_for_member", {"organisation": organisation}))
             await self.send(uow, relay.member_id, relay.member_chat_id, "relay", told, now, alert_id)
 
-    async def _close_relays(self, uow: UnitOfWork, session_ids: list[int], now: datetime, volunteer_key: str) -> None:
+    async def _close_relays(
+        self,
+        uow: UnitOfWork,
+        session_ids: list[int],
+        now: datetime,
+        volunteer_key: str | None = None,
+        member_key: str | None = None,
+    ) -> None:
+        """Close relayed chats (asked or open): both sides leave the chat; each side named is told why."""
         for session_id in session_ids:
             relay = await uow.relay.get(session_id)
             if relay is None:
                 continue
             await uow.relay.set_status(session_id, "closed", now)
             await uow.conversations.end_flow(relay.member_id, "rl")
+            if member_key is not None:
+                told = reply(Text(member_key))
+                await self.send(uow, relay.member_id, relay.member_chat_id, "relay", told, now, relay.alert_id)
             if relay.volunteer_member_id is not None and relay.volunteer_chat_id is not None:
                 await uow.conversations.end_flow(relay.volunteer_member_id, "rl")
-                await self.send(
-                    uow,
-                    relay.volunteer_member_id,
-                    relay.volunteer_chat_id,
-                    "relay",
-                    reply(Text(volunteer_key)),
-                    now,
-                    relay.alert_id,
-                )
+                if volunteer_key is not None:
+                    told = reply(Text(volunteer_key))
+                    await self.send(uow, relay.volunteer_member_id, relay.volunteer_chat_id, "relay", told, now,
+                                    relay.alert_id)  # fmt: skip
 
 
 async def remove_from_team(uow: UnitOfWork, desk: AlertDesk, target: int, organisation_id: int, now: datetime) -> bool:

@@ -4,10 +4,8 @@ true. Each test is named after the hole it closes (issue 16)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot.operator import create_organisation
@@ -15,32 +13,9 @@ from bot.safeguarding.desk import AlertDesk
 from flows.texts import load_catalogue
 from models.base import Base
 from models.tables import Alert, AuditEvent
-from tests.conftest import BACKENDS, drop_postgres_database, migrated_database_url
-from tests.e2e.harness import CANARY_TEXT, Member, RunningBot, start_bot
+from tests.e2e.harness import CANARY_TEXT, Member, RunningBot
 
 CRISIS = "I am going to kill myself tonight, I have the rope"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture(params=BACKENDS)
-async def clocked(request: pytest.FixtureRequest, tmp_path: object):
-    url = await migrated_database_url(request.param, tmp_path)
-    clock = Clock()
-    running = await start_bot(url, (Fernet.generate_key().decode(),), clock=clock)
-    try:
-        yield running, clock
-    finally:
-        await running.stop()
-        await running.server.stop()
-        if request.param == "postgresql":
-            await drop_postgres_database(url)
 
 
 async def claim_and_open_chat(volunteer: Member, member: Member) -> None:

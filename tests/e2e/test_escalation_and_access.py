@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot.operator import create_organisation
 from models.tables import Alert, AuditEvent
-from tests.conftest import BACKENDS, drop_postgres_database, migrated_database_url
-from tests.e2e.harness import RunningBot, start_bot
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture(params=BACKENDS)
-async def clocked(request: pytest.FixtureRequest, tmp_path: object):
-    url = await migrated_database_url(request.param, tmp_path)
-    clock = Clock()
-    running = await start_bot(url, (Fernet.generate_key().decode(),), clock=clock)
-    try:
-        yield running, clock
-    finally:
-        await running.stop()
-        await running.server.stop()
-        if request.param == "postgresql":
-            await drop_postgres_database(url)
+from tests.e2e.harness import RunningBot
 
 
 async def test_unclaimed_urgent_alert_goes_to_coordinators_at_15_minutes_and_member_fallback_at_30(clocked) -> None:
