@@ -25,8 +25,7 @@ DEMO_ORGANISATION = ("hillside", "Hillside Community Hub")
 
 def _settings() -> Settings:
     settings = Settings.from_env()
-    secrets = (settings.telegram_bot_token, settings.webhook_secret, *settings.data_keys)
-    configure_logging(settings.log_level, settings.log_format, secrets)
+    configure_logging(settings.log_level, settings.log_format, settings.secrets)
     return settings
 
 
@@ -65,7 +64,7 @@ async def demo(host: str, port: int) -> int:
         default_organisation_name=DEMO_ORGANISATION[1],
         telegram_bot_username="cairn_sandbox_bot",
     )
-    configure_logging(settings.log_level, settings.log_format, (settings.telegram_bot_token, *settings.data_keys))
+    configure_logging(settings.log_level, settings.log_format, settings.secrets)
     running = await start_sandbox(Sandbox(token=DEFAULT_TOKEN), host, port)
     settings = replace(settings, telegram_api_base_url=running.bot_base_url)
     cairn = await build_cairn(settings)
