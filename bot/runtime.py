@@ -105,7 +105,8 @@ async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
     """Migrate SQLite at start; on PostgreSQL refuse to run on an old schema (run `migrate` first)."""
     if is_sqlite(settings.database_url):
         if settings.database_url.startswith("sqlite+aiosqlite:///") and ":memory:" not in settings.database_url:
-            Path(settings.database_url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(settings.database_url.removeprefix("sqlite+aiosqlite:///")).parent
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder: this user's only
         await upgrade_to_head(engine)
     elif not await is_up_to_date(engine):
         raise RuntimeError("the database schema is not up to date: run `python -m bot migrate`")

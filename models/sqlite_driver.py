@@ -19,6 +19,7 @@ SQLite's own lock and busy timeout, and so are two engines on the same file.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import weakref
 from collections import deque
@@ -29,7 +30,7 @@ import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "FusedConnection", "WriteTurn", "fused_creator"]
+__all__ = ["BUSY_TIMEOUT_SECONDS", "FusedConnection", "WriteTurn", "create_private", "fused_creator"]
 
 BUSY_TIMEOUT_SECONDS = 10.0
 """How long a statement waits for another connection's write transaction (ours, or SQLite's busy_timeout)."""
@@ -255,13 +256,32 @@ class FusedConnection(aiosqlite.Connection):
             self._end_turn()
 
 
+def create_private(path: str) -> None:
+    """Create a database file readable and writable by this user only (0600, whatever the umask), unless it exists.
+
+    SQLite gives the -wal and -shm files it creates beside a database the same permissions as the database file.
+    """
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
 def fused_creator(url: URL) -> Callable[[], Awaitable[FusedConnection]]:
     """An `async_creator` for create_async_engine that opens `url` (a file database) with FusedConnection, every
     connection taking turns to write with the others."""
     arguments, options = SQLiteDialect_aiosqlite().create_connect_args(url)
     turn = WriteTurn()
 
+    def connect() -> sqlite3.Connection:
+        if arguments and isinstance(arguments[0], str) and not options.get("uri"):
+            create_private(arguments[0])
+        return sqlite3.connect(*arguments, **options)
+
     async def create() -> FusedConnection:
-        return await FusedConnection(lambda: sqlite3.connect(*arguments, **options), turn)
+        return await FusedConnection(connect, turn)
 
     return create

@@ -16,8 +16,8 @@ from flows.risk import LanguageSignal
 from flows.texts import Catalogue, load_catalogue
 from models.unit_of_work import UnitOfWorkFactory
 
-LOGIN_PER_SECOND = 0.2  # login-link requests (opening and pressing "Log in") an address may make: 12 a minute,
-LOGIN_BURST = 10.0  # after a first 10 at once
+LOGIN_PER_SECOND = 0.5  # login-link requests (opening one, pressing "Log in") an address may make: 30 a minute,
+LOGIN_BURST = 30.0  # after a first 30 at once (a real coordinator needs two per login)
 
 
 def login_throttle() -> Throttle:
