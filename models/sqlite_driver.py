@@ -19,6 +19,7 @@ SQLite's own lock and busy timeout, and so are two engines on the same file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import weakref
@@ -257,15 +258,20 @@ class FusedConnection(aiosqlite.Connection):
 
 
 def create_private(path: str) -> None:
-    """Create a database file readable and writable by this user only (0600, whatever the umask), unless it exists.
-
-    SQLite gives the -wal and -shm files it creates beside a database the same permissions as the database file.
+    """Make a database file readable and writable by this user only (0600, whatever the umask): create it so, or
+    take group and other access away from one of ours that has it (made before this was done), with its -wal and
+    -shm files. SQLite gives the -wal and -shm files it creates the same permissions as the database file.
     """
     if path in ("", ":memory:") or path.startswith("file:"):
         return
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            with contextlib.suppress(OSError):  # gone, or not ours: SQLite says what it cannot open
+                found = os.stat(name)
+                if found.st_mode & 0o077 and found.st_uid == os.geteuid():
+                    os.chmod(name, found.st_mode & 0o600)
         return
     os.close(descriptor)
 
