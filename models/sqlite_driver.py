@@ -285,7 +285,7 @@ def fused_creator(url: URL) -> Callable[[], Awaitable[FusedConnection]]:
     def connect() -> sqlite3.Connection:
         if arguments and isinstance(arguments[0], str) and not options.get("uri"):
             create_private(arguments[0])
-        return sqlite3.connect(*arguments, **options)
+        return sqlite3.connect(*arguments, **options)  # type: ignore[call-overload,no-any-return]
 
     async def create() -> FusedConnection:
         return await FusedConnection(connect, turn)
