@@ -20,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = sub.add_parser("demo", help="start the local Telegram sandbox and the bot on SQLite (no token, no internet)")
-    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1; others are refused)"
+    )
     demo.add_argument("--port", type=int, default=8081, help="port of the sandbox and its web chat (default 8081)")
     sub.add_parser("run", help="run the bot for real with TELEGRAM_BOT_TOKEN (polling, or webhook with CAIRN_MODE)")
     webhook = sub.add_parser("webhook", help="set, show or delete Telegram's webhook; or print a new secret")

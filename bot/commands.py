@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import os
 import signal
+import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -25,8 +28,7 @@ DEMO_ORGANISATION = ("hillside", "Hillside Community Hub")
 
 def _settings() -> Settings:
     settings = Settings.from_env()
-    secrets = (settings.telegram_bot_token, settings.webhook_secret, *settings.data_keys)
-    configure_logging(settings.log_level, settings.log_format, secrets)
+    configure_logging(settings.log_level, settings.log_format, settings.secrets)
     return settings
 
 
@@ -39,21 +41,44 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 def demo_keys(data_dir: Path) -> tuple[tuple[str, ...], Path, bool]:
-    """Read the demo's data key from its file, creating it (readable by this user only) if missing."""
+    """Read the demo's data key from its file, creating it (0600: readable by this user only, whatever the umask,
+    from the moment it exists) if missing."""
     path = data_dir / "demo-data-key"
     if path.exists():
         return (path.read_text().strip(),), path, False
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = DataCipher.new_key()
-    path.write_text(key + "\n")
-    path.chmod(0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
     return (key,), path, True
 
 
+def is_loopback(host: str) -> bool:
+    """Say whether a listening address is reachable from this computer only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+DEMO_HOST_REFUSED = (
+    "The demo listens on this computer only (--host 127.0.0.1, localhost or ::1), not on {host}: its sandbox's "
+    "control API has no login, and anyone who reached it could read and write every simulated chat, the coordinator "
+    "invite included. To open the demo from another machine, forward the port over SSH instead, e.g. "
+    "`ssh -L {port}:127.0.0.1:{port} this-computer`, then open http://127.0.0.1:{port}/chat there."
+)
+
+
 async def demo(host: str, port: int) -> int:
-    """Start the sandbox and the bot on SQLite, and say where the web chat is."""
+    """Start the sandbox and the bot on SQLite, and say where the web chat is (on a loopback address only)."""
     from bot.sandbox import DEFAULT_TOKEN, Sandbox, start_sandbox
 
+    if not is_loopback(host):
+        print(DEMO_HOST_REFUSED.format(host=host, port=port), file=sys.stderr)
+        return 2
     base = Settings.from_env()
     keys, key_path, created = (base.data_keys, None, False) if base.data_keys else demo_keys(base.data_dir)
     settings = replace(
@@ -65,7 +90,7 @@ async def demo(host: str, port: int) -> int:
         default_organisation_name=DEMO_ORGANISATION[1],
         telegram_bot_username="cairn_sandbox_bot",
     )
-    configure_logging(settings.log_level, settings.log_format, (settings.telegram_bot_token, *settings.data_keys))
+    configure_logging(settings.log_level, settings.log_format, settings.secrets)
     running = await start_sandbox(Sandbox(token=DEFAULT_TOKEN), host, port)
     settings = replace(settings, telegram_api_base_url=running.bot_base_url)
     cairn = await build_cairn(settings)

@@ -22,12 +22,13 @@ QUIET_LOGGERS = {
 
 
 class SecretRedactor(logging.Filter):
-    """Replace any secret (the bot token, data keys) that reaches a log line with a placeholder."""
+    """Replace any secret (the bot token, the webhook secret, the metrics token, data keys, the database password)
+    that reaches a log line with a placeholder, whatever its length: a short secret is still a secret."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        """Remember which strings must never be written."""
+        """Remember which strings must never be written (longest first, so no part of one is left behind)."""
         super().__init__()
-        self._secrets = [secret for secret in secrets if len(secret) >= 8]
+        self._secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Render the message once and redact it."""

@@ -32,6 +32,7 @@ DELIVERY_RESULTS = ("sent", "retry", "failed", "uncertain")  # uncertain: in dou
 WEBHOOK_RESULTS = ("accepted", "duplicate", "refused", "invalid")
 TICKING_JOBS = ("safeguarding", "prompts", "broadcasts", "retention", "inbox", "polling")
 INBOX_PROBLEMS = ("unreadable", "given_up")
+THROTTLED_ENDPOINTS = ("dashboard_login", "webhook")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -73,6 +74,13 @@ class Metrics:
             registry=registry,
         )
         self.webhook = Counter("cairn_webhook_requests", "Webhook requests, by result.", ["result"], registry=registry)
+        self.throttled = Counter(
+            "cairn_throttled_requests",
+            "Requests answered 429 because their client address sent too many: dashboard login links, or webhook "
+            "requests after too many refused (by endpoint; never by address).",
+            ["endpoint"],
+            registry=registry,
+        )
         self.alerts_open = Gauge("cairn_alerts_open", "Alerts open (not claimed or resolved).", registry=registry)
         self.alerts_escalated = Gauge("cairn_alerts_escalated", "Open alerts that were escalated.", registry=registry)
         self.alerts_waiting_for_staff = Gauge(
@@ -117,6 +125,8 @@ class Metrics:
             self.webhook.labels(result=result)
         for problem in INBOX_PROBLEMS:
             self.inbox_problems.labels(problem=problem)
+        for endpoint in THROTTLED_ENDPOINTS:
+            self.throttled.labels(endpoint=endpoint)
         for job in TICKING_JOBS:
             self.job_failures.labels(job=job)
         self._started = time.monotonic()
@@ -137,6 +147,11 @@ class Metrics:
     def webhook_request(self, result: str) -> None:
         """Count a webhook request by result (accepted, duplicate, refused, invalid)."""
         self.webhook.labels(result=_known(result, WEBHOOK_RESULTS, "invalid")).inc()
+
+    def throttled_request(self, endpoint: str) -> None:
+        """Count a request refused by a throttle (dashboard_login, webhook)."""
+        if endpoint in THROTTLED_ENDPOINTS:
+            self.throttled.labels(endpoint=endpoint).inc()
 
     def ticked(self, job: str) -> None:
         """Note that a job's tick just succeeded."""

@@ -41,6 +41,7 @@ from bot.telegram.render import reply_messages
 from bot.telegram.tolerant_bot import TolerantBot
 from bot.web.app import RunningWeb, build_web_app, start_web
 from bot.web.health import Health, add_health_routes
+from bot.web.throttle import trusted_networks
 from bot.web.webhook import WebhookReceiver, add_webhook_route
 from flows.assistance import given_up_reply
 from flows.crisis import load_crisis_resources
@@ -109,7 +110,8 @@ async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
     """Migrate SQLite at start; on PostgreSQL refuse to run on an old schema (run `migrate` first)."""
     if is_sqlite(settings.database_url):
         if settings.database_url.startswith("sqlite+aiosqlite:///") and ":memory:" not in settings.database_url:
-            Path(settings.database_url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(settings.database_url.removeprefix("sqlite+aiosqlite:///")).parent
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder: this user's only
         await upgrade_to_head(engine)
     elif not await is_up_to_date(engine):
         raise RuntimeError("the database schema is not up to date: run `python -m bot migrate`")
@@ -373,11 +375,21 @@ async def start_web_app(cairn: Cairn) -> RunningWeb | None:
     polling_healthy = (lambda: poller.healthy) if poller is not None else None
     get_me = cairn.application.bot.get_me
     health = Health(
-        cairn.units, cairn.language, language_model_on, get_me, METRICS, inbox_healthy, polling_healthy, cairn.languages
+        cairn.units,
+        cairn.language,
+        language_model_on,
+        get_me,
+        METRICS,
+        inbox_healthy,
+        polling_healthy,
+        languages=cairn.languages,
+        metrics_token=settings.metrics_token,
     )
     add_health_routes(app, health)
     if cairn.inbox is not None and settings.mode == "webhook":
-        add_webhook_route(app, WebhookReceiver(cairn.units, settings.webhook_secret, cairn.inbox.wake))
+        trusted = trusted_networks(settings.trusted_proxies)
+        receiver = WebhookReceiver(cairn.units, settings.webhook_secret, cairn.inbox.wake, trusted_proxies=trusted)
+        add_webhook_route(app, receiver)
     try:
         running = await start_web(app, settings.web_host, settings.web_port)
     except OSError as error:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bot.retention_settings import RetentionError, RetentionPeriods
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a webhook secret_token
+MIN_WEBHOOK_SECRET = 32  # characters; `python -m bot webhook secret` prints 43
+MIN_METRICS_TOKEN = 32  # characters
 
 
 class SettingsError(ValueError):
@@ -55,6 +60,8 @@ class Settings:
     dashboard_url: str = ""  # public base URL of the web dashboard; empty: http://CAIRN_WEB_HOST:CAIRN_WEB_PORT
     dashboard_idle_minutes: float = 30.0
     dashboard_session_hours: float = 12.0
+    metrics_token: str = ""  # when set, /metrics needs "Authorization: Bearer <token>"
+    trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For names the client
     test_hold_inbox: bool = False  # tests only: store webhook updates but do not handle them (see tests/faults)
 
     @property
@@ -122,20 +129,59 @@ class Settings:
             dashboard_url=_dashboard_url(env),
             dashboard_idle_minutes=_number(env, "CAIRN_DASHBOARD_IDLE_MINUTES", 30.0),
             dashboard_session_hours=_number(env, "CAIRN_DASHBOARD_SESSION_HOURS", 12.0),
+            metrics_token=env.get("CAIRN_METRICS_TOKEN", "").strip(),
+            trusted_proxies=_trusted_proxies(env),
             test_hold_inbox=env.get("CAIRN_TEST_HOLD_INBOX", "") == "1",
         ).checked()
 
     def checked(self) -> Settings:
         """Refuse settings the bot must not start with (webhook mode without a usable secret or web app)."""
         if self.mode == "webhook":
-            if not WEBHOOK_SECRET.fullmatch(self.webhook_secret):
+            if not usable_webhook_secret(self.webhook_secret):
                 raise SettingsError(
-                    "webhook mode needs CAIRN_WEBHOOK_SECRET: 1-256 characters of A-Z a-z 0-9 _ - "
+                    f"webhook mode needs CAIRN_WEBHOOK_SECRET: {MIN_WEBHOOK_SECRET}-256 characters of A-Z a-z 0-9 _ - "
                     "(make one with `python -m bot webhook secret`)"
                 )
             if not self.web_port:
                 raise SettingsError("webhook mode needs the web app: set CAIRN_WEB_PORT to a port, not 0")
+        if self.metrics_token and len(self.metrics_token) < MIN_METRICS_TOKEN:
+            raise SettingsError(
+                f"CAIRN_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters "
+                "(make one with `python -m bot webhook secret`), or empty to leave /metrics open"
+            )
         return self
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret, for the log redactor: the bot token, the webhook secret, the metrics token, the
+        data keys and the database password."""
+        password = _database_password(self.database_url)
+        named = (self.telegram_bot_token, self.webhook_secret, self.metrics_token, password, *self.data_keys)
+        return tuple(secret for secret in named if secret)
+
+
+def usable_webhook_secret(secret: str) -> bool:
+    """Say whether a webhook secret is one Telegram accepts and long enough not to be guessed."""
+    return len(secret) >= MIN_WEBHOOK_SECRET and WEBHOOK_SECRET.fullmatch(secret) is not None
+
+
+def _database_password(url: str) -> str:
+    try:
+        return make_url(url).password or ""
+    except Exception:  # a malformed URL fails where it is used, with its own message
+        return ""
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    values = tuple(value.strip() for value in env.get("CAIRN_TRUSTED_PROXIES", "").split(",") if value.strip())
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as error:
+            raise SettingsError(
+                f"CAIRN_TRUSTED_PROXIES: {value!r} is not an address or network (e.g. 127.0.0.1, 172.16.0.0/12)"
+            ) from error
+    return values
 
 
 def _retention(env: Mapping[str, str]) -> RetentionPeriods:

@@ -15,7 +15,7 @@ from bot.inbox import InboxProcessor
 from bot.lifecycle import finish_within
 from bot.logs import configure_logging
 from bot.runtime import Cairn, begin_stopping, run_post_init, start_web_app
-from bot.settings import WEBHOOK_SECRET, Settings
+from bot.settings import MIN_WEBHOOK_SECRET, Settings, usable_webhook_secret
 from bot.telegram.translate import UPDATE_TYPES
 from bot.web.app import RunningWeb
 
@@ -89,8 +89,11 @@ async def set_webhook(bot: Bot, settings: Settings) -> None:
     problem = webhook_url_problem(settings.webhook_url)
     if problem:
         raise ValueError(problem)
-    if not WEBHOOK_SECRET.fullmatch(settings.webhook_secret):
-        raise ValueError("CAIRN_WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -")
+    if not usable_webhook_secret(settings.webhook_secret):
+        raise ValueError(
+            f"CAIRN_WEBHOOK_SECRET must be {MIN_WEBHOOK_SECRET}-256 characters of A-Z a-z 0-9 _ - "
+            "(make one with `python -m bot webhook secret`)"
+        )
     await bot.set_webhook(
         settings.webhook_url,
         secret_token=settings.webhook_secret,
@@ -105,7 +108,7 @@ async def webhook_command(action: str, drop_pending: bool = False) -> int:
         print(secrets.token_urlsafe(32))
         return 0
     settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format, (settings.telegram_bot_token, settings.webhook_secret))
+    configure_logging(settings.log_level, settings.log_format, settings.secrets)
     if not settings.telegram_bot_token:
         print("TELEGRAM_BOT_TOKEN is not set.")
         return 2

@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base
+from models.base import IDS_NEVER_REUSED, Base
 
 ORUK_ID_LENGTH = 64
 """The longest Open Referral UK id Cairn keeps (real ids are 36-character UUIDs)."""
@@ -21,6 +21,7 @@ class ActivityRow(Base):
     """One listed activity: an Open Referral UK service belonging to a Cairn organisation."""
 
     __tablename__ = "activities"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     oruk_id: Mapped[str] = mapped_column(String(ORUK_ID_LENGTH), unique=True)

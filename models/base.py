@@ -47,6 +47,11 @@ class Base(AsyncAttrs, DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime}  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
 
 
+IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
+"""Table options for a table whose ids are pointed at (by audit events, other rows, buttons in old messages):
+SQLite's AUTOINCREMENT, so an id freed by an erasure is never given to a new row, which would inherit the old
+one's audit trail. PostgreSQL's serial sequences never hand an id out twice already. Migration 0014 added it."""
+
 ENCRYPTED = {"encrypted": True}
 """Column `info` marking ciphertext columns, so key rotation and export find them all."""
 

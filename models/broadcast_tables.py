@@ -12,14 +12,14 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ENCRYPTED, HIDDEN_FROM_EXPORT, NULL_ON_ERASE, Base
+from models.base import ENCRYPTED, HIDDEN_FROM_EXPORT, IDS_NEVER_REUSED, NULL_ON_ERASE, Base
 
 
 class Broadcast(Base):
     """One piece of news from a coordinator; the text they wrote is encrypted, the activity card is public."""
 
     __tablename__ = "broadcasts"
-    __table_args__ = (UniqueConstraint("organisation_id", "request_key"),)
+    __table_args__ = (UniqueConstraint("organisation_id", "request_key"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)

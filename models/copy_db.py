@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Table, func, insert, inspect, select
+from sqlalchemy import Table, func, insert, inspect, select, text
 from sqlalchemy import table as table_named
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -60,16 +60,53 @@ async def _copy_table(source: AsyncEngine, target: AsyncEngine, table: Table) ->
             return copied
 
 
-async def _reset_sequences(target: AsyncEngine, table: Table) -> None:
-    """On PostgreSQL, move each serial id's sequence past the copied ids, so new rows get fresh ids."""
+async def _handed_out(source: AsyncEngine, table: Table) -> int:
+    """The highest id the source ever gave a row of `table`, erased rows included (SQLite's AUTOINCREMENT counter,
+    PostgreSQL's sequence); 0 when it keeps no such count."""
+    async with source.connect() as connection:
+        if source.dialect.name == "sqlite":
+            found = await connection.scalar(
+                text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.name}
+            )
+            return int(found or 0)
+        if source.dialect.name != "postgresql" or len(table.primary_key.columns) != 1:
+            return 0
+        column = next(iter(table.primary_key.columns))
+        sequence = await connection.scalar(select(func.pg_get_serial_sequence(table.name, column.name)))
+        if not sequence:
+            return 0
+        query = f"SELECT last_value, is_called FROM {sequence}"  # noqa: S608 - a name PostgreSQL gave, quoted by it
+        last, called = (await connection.execute(text(query))).one()
+        return int(last) if called else int(last) - 1  # not called: setval(n, false) says n is the next one
+
+
+async def _reset_sequences(source: AsyncEngine, target: AsyncEngine, table: Table) -> None:
+    """Move each id counter past the copied ids and past every id the source handed out and erased since, so new
+    rows get ids never seen before (an audit event may still name an erased one)."""
+    handed_out = await _handed_out(source, table)
+    if target.dialect.name == "sqlite":
+        if handed_out and table.dialect_options["sqlite"]["autoincrement"]:
+            async with target.begin() as connection:
+                await connection.execute(
+                    text("UPDATE sqlite_sequence SET seq = max(seq, :seq) WHERE name = :name"),
+                    {"seq": handed_out, "name": table.name},
+                )
+                await connection.execute(
+                    text(
+                        "INSERT INTO sqlite_sequence (name, seq) SELECT :name, :seq "
+                        "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = :name)"
+                    ),
+                    {"seq": handed_out, "name": table.name},
+                )
+        return
     if target.dialect.name != "postgresql":
         return
     for column in table.primary_key.columns:
         async with target.begin() as connection:
             sequence = await connection.scalar(select(func.pg_get_serial_sequence(table.name, column.name)))
             if sequence:
-                highest = await connection.scalar(select(func.max(column)))
-                await connection.execute(select(func.setval(sequence, (highest or 0) + 1, False)))
+                highest = max(int(await connection.scalar(select(func.max(column))) or 0), handed_out)
+                await connection.execute(select(func.setval(sequence, highest + 1, False)))
 
 
 async def copy_database(
@@ -84,7 +121,7 @@ async def copy_database(
     copied: dict[str, int] = {}
     for table in tables:
         copied[table.name] = await _copy_table(source, target, table)
-        await _reset_sequences(target, table)
+        await _reset_sequences(source, target, table)
         report(table.name, copied[table.name])
     for table in tables:
         expected, found = await _count(source, table), await _count(target, table)

@@ -24,9 +24,28 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
-    """Bring the database schema up to the newest revision."""
-    async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "heads"))
+    """Bring the database schema up to the newest revision.
+
+    SQLite: with foreign keys off, as Alembic's batch mode needs (rebuilding a table drops the old one, and with keys
+    on that drop would delete, and cascade to, every row pointing at it); before the commit, every reference is
+    checked (PRAGMA foreign_key_check), and the connection gets its keys back before it returns to the pool.
+    """
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # before any statement opens a transaction: SQLite ignores this pragma inside one
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "heads"))
+            if sqlite:
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"the migration left {len(broken)} rows pointing at rows that do not exist")
+            await connection.commit()
+        finally:
+            if sqlite:
+                await connection.rollback()
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await connection.commit()
 
 
 async def is_up_to_date(engine: AsyncEngine) -> bool:

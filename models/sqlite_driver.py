@@ -19,6 +19,8 @@ SQLite's own lock and busy timeout, and so are two engines on the same file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 import weakref
 from collections import deque
@@ -29,7 +31,7 @@ import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "FusedConnection", "WriteTurn", "fused_creator"]
+__all__ = ["BUSY_TIMEOUT_SECONDS", "FusedConnection", "WriteTurn", "create_private", "fused_creator"]
 
 BUSY_TIMEOUT_SECONDS = 10.0
 """How long a statement waits for another connection's write transaction (ours, or SQLite's busy_timeout)."""
@@ -255,13 +257,37 @@ class FusedConnection(aiosqlite.Connection):
             self._end_turn()
 
 
+def create_private(path: str) -> None:
+    """Make a database file readable and writable by this user only (0600, whatever the umask): create it so, or
+    take group and other access away from one of ours that has it (made before this was done), with its -wal and
+    -shm files. SQLite gives the -wal and -shm files it creates the same permissions as the database file.
+    """
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            with contextlib.suppress(OSError):  # gone, or not ours: SQLite says what it cannot open
+                found = os.stat(name)
+                if found.st_mode & 0o077 and found.st_uid == os.geteuid():
+                    os.chmod(name, found.st_mode & 0o600)
+        return
+    os.close(descriptor)
+
+
 def fused_creator(url: URL) -> Callable[[], Awaitable[FusedConnection]]:
     """An `async_creator` for create_async_engine that opens `url` (a file database) with FusedConnection, every
     connection taking turns to write with the others."""
     arguments, options = SQLiteDialect_aiosqlite().create_connect_args(url)
     turn = WriteTurn()
 
+    def connect() -> sqlite3.Connection:
+        if arguments and isinstance(arguments[0], str) and not options.get("uri"):
+            create_private(arguments[0])
+        return sqlite3.connect(*arguments, **options)  # type: ignore[call-overload,no-any-return]
+
     async def create() -> FusedConnection:
-        return await FusedConnection(lambda: sqlite3.connect(*arguments, **options), turn)
+        return await FusedConnection(connect, turn)
 
     return create

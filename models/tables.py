@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ENCRYPTED, HIDDEN_FROM_EXPORT, NULL_ON_ERASE, Base
+from models.base import ENCRYPTED, HIDDEN_FROM_EXPORT, IDS_NEVER_REUSED, NULL_ON_ERASE, Base
 
 
 class Organisation(Base):
     """A community organisation running Cairn for its members."""
 
     __tablename__ = "organisations"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)
@@ -25,6 +26,7 @@ class Member(Base):
     """A person who talks to the bot. No name is kept: the Telegram ids are enough to reply."""
 
     __tablename__ = "members"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -144,6 +146,7 @@ class CheckIn(Base):
     """One check-in (kept only with STORE consent); the free text is encrypted."""
 
     __tablename__ = "checkins"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
@@ -187,6 +190,7 @@ class Alert(Base):
     """A request for a community worker, written in the same transaction as its cause; reasons are encrypted."""
 
     __tablename__ = "alerts"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
@@ -222,6 +226,7 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient_member_id: Mapped[int | None] = mapped_column(
@@ -247,6 +252,7 @@ class RelaySession(Base):
     """A relayed conversation between the volunteer who claimed an alert and the member."""
 
     __tablename__ = "relay_sessions"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", name="fk_relay_alert"), index=True)

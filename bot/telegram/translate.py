@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from telegram import Message, Update
@@ -9,6 +10,8 @@ from telegram.constants import ChatType
 
 from bot.service import Sender
 from flows.inbound import ButtonPress, Command, Inbound, TextMessage, UnsupportedMessage
+
+log = logging.getLogger("cairn.telegram")
 
 UPDATE_TYPES = ("message", "edited_message", "callback_query")  # what translate() acts on: all Cairn asks for
 MAX_WORDS = 4096  # the longest text Telegram carries in one message
@@ -41,10 +44,18 @@ class Translated:
 
 
 def translate(update: Update) -> Translated | None:
-    """Translate an update from a private chat; None for anything we ignore (groups, unknown types)."""
+    """Translate an update from a private chat; None for anything we ignore (groups, unknown types).
+
+    In a private chat the chat is the person: Telegram never sends one whose sender is someone else. An update that
+    says so (forged by someone holding the webhook secret, or a compromised Bot API server) is refused, or it would
+    act as one person and answer to another's chat.
+    """
     chat = update.effective_chat
     user = update.effective_user
     if chat is None or user is None or chat.type != ChatType.PRIVATE:
+        return None
+    if user.id != chat.id:
+        log.warning("update_refused reason=sender_is_not_the_chat")  # no ids: they would name two people
         return None
     sender = Sender(
         telegram_user_id=user.id, chat_id=chat.id, update_id=update.update_id, first_name=user.first_name[:64]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class Health:
     inbox_healthy: Callable[[], bool] | None = None  # is the inbox processor running (not held)?
     polling_healthy: Callable[[], bool] | None = None  # polling mode: is the poller running, its last polls working?
     languages: LanguageIdentificationService | None = None  # which language a message is in (bot/detect/language_id)
+    metrics_token: str = ""  # CAIRN_METRICS_TOKEN: when set, /metrics answers only "Authorization: Bearer <it>"
 
     async def database(self) -> str:
         """Run SELECT 1."""
@@ -92,9 +94,22 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response(body, status=503 if failed else 200)
 
 
+def bearer_matches(header: str | None, token: str) -> bool:
+    """Compare an Authorization header with "Bearer <token>" in constant time; no token set: anyone may read."""
+    if not token:
+        return True
+    scheme, _, given = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return False
+    return hmac.compare_digest(given.strip().encode("utf-8", "surrogateescape"), token.encode("utf-8"))
+
+
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text format."""
+    """Prometheus text format; with CAIRN_METRICS_TOKEN set, only for a request bearing it (401 otherwise)."""
     health = request.app[HEALTH]
+    if not bearer_matches(request.headers.get("Authorization"), health.metrics_token):
+        log.warning("metrics_refused")
+        return web.Response(status=401, text="Unauthorized", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     body = await health.metrics.render(health.units)
     response = web.Response(body=body)
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST

@@ -29,8 +29,11 @@ def run_on(connection: Connection) -> None:
 async def run_from_url() -> None:
     """Run the migrations on a database named by sqlalchemy.url."""
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
-    async with engine.begin() as connection:
+    async with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":  # batch mode rebuilds tables: see models.migrate.upgrade_to_head
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         await connection.run_sync(run_on)
+        await connection.commit()
     await engine.dispose()
 
 

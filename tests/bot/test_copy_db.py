@@ -104,3 +104,37 @@ async def test_copy_db_refuses_a_target_that_is_not_empty_without_touching_it(tm
     finally:
         for engine in (source, with_rows, migrated):
             await engine.dispose()
+
+
+async def test_ids_erased_before_a_copy_are_not_handed_out_again_after_it(tmp_path: Path) -> None:
+    """SQLite to PostgreSQL and back: the next member's id is above the erased one's, which the audit trail names."""
+    from models import member_data
+    from models.copy_db import copy_database
+
+    keys = (Fernet.generate_key().decode(),)
+    source = create_engine(f"sqlite+aiosqlite:///{tmp_path}/source.db")
+    await upgrade_to_head(source)
+    units = UnitOfWorkFactory(session_factory(source), DataCipher(keys))
+    async with units() as uow:
+        organisation = await uow.organisations.add("hillside", "Hillside", NOW)
+        await uow.members.add(601, 601, organisation.id, NOW)
+        erased = await uow.members.add(602, 602, organisation.id, NOW)
+        await uow.commit()
+    async with units() as uow:
+        await member_data.erase(uow.session, erased.id)
+        await uow.commit()
+    postgres_url = await create_postgres_database()
+    postgres = create_engine(postgres_url)
+    back = create_engine(f"sqlite+aiosqlite:///{tmp_path}/back.db")
+    try:
+        await copy_database(source, postgres)
+        await copy_database(postgres, back)
+        for engine in (postgres, back):
+            async with UnitOfWorkFactory(session_factory(engine), DataCipher(keys))() as uow:
+                newcomer = await uow.members.add(603, 603, organisation.id, NOW)
+                await uow.commit()
+            assert newcomer.id > erased.id, engine.dialect.name
+    finally:
+        for engine in (source, postgres, back):
+            await engine.dispose()
+        await drop_postgres_database(postgres_url)

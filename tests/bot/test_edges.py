@@ -78,6 +78,18 @@ def test_media_keep_their_kind_and_the_words_that_came_with_them() -> None:
     assert translate(Update(10, edited_message=edited)).inbound == UnsupportedMessage("edited", "not ok now")  # type: ignore[union-attr]
 
 
+def test_a_private_update_whose_sender_is_not_the_chat_is_refused_by_the_translation_both_modes_share() -> None:
+    from telegram import CallbackQuery
+
+    forged = _message_update(6, 2002, "/mydata")
+    forged = Update(6, message=Message(1, forged.message.date, Chat(2001, "private"), from_user=User(2002, "S", False)))  # type: ignore[union-attr]
+    assert translate(forged) is None
+    query = CallbackQuery("q", User(2002, "S", False), "x", data="pv:menu:done", message=forged.message)
+    assert translate(Update(7, callback_query=query)) is None
+    honest = CallbackQuery("q", User(2001, "S", False), "x", data="pv:menu:done", message=forged.message)
+    assert translate(Update(8, callback_query=honest)) is not None
+
+
 async def test_ordering_keeps_each_members_updates_in_order_while_members_run_concurrently() -> None:
     processor = PerMemberOrderedProcessor(16)
     handled: dict[int, list[int]] = {}

@@ -19,6 +19,7 @@ from bot.metrics import (
     DELIVERY_JOBS,
     DELIVERY_RESULTS,
     INBOX_PROBLEMS,
+    THROTTLED_ENDPOINTS,
     TICKING_JOBS,
     UPDATE_KINDS,
     WEBHOOK_RESULTS,
@@ -40,6 +41,7 @@ EXPECTED = {
     "cairn_update_handling_seconds": {("kind",), ("kind", "le")},
     "cairn_deliveries": {("job", "result")},
     "cairn_webhook_requests": {("result",)},
+    "cairn_throttled_requests": {("endpoint",)},
     "cairn_alerts_open": {()},
     "cairn_alerts_escalated": {()},
     "cairn_alerts_waiting_for_staff": {()},
@@ -56,6 +58,7 @@ ALLOWED_VALUES = {
     "job": set(DELIVERY_JOBS) | set(TICKING_JOBS),
     "result": set(DELIVERY_RESULTS) | set(WEBHOOK_RESULTS),
     "problem": set(INBOX_PROBLEMS),
+    "endpoint": set(THROTTLED_ENDPOINTS),
 }
 
 
@@ -193,3 +196,43 @@ async def test_the_age_of_the_oldest_waiting_update_is_reported(database: Databa
     parsed = samples((await Metrics().render(database.units)).decode())
     assert 90 <= value(parsed, "cairn_inbox_oldest_age_seconds") < 150
     assert value(parsed, "cairn_inbox_depth") == 2
+
+
+async def test_metrics_need_the_bearer_token_when_one_is_set(database: Database) -> None:
+    token = "metrics-TOKEN-0123456789-abcdefghijkl"
+
+    async def answers() -> object:
+        return True
+
+    url, stop = await serve(Health(database.units, None, False, answers, Metrics(), metrics_token=token))
+    try:
+        async with aiohttp.ClientSession() as client:
+            for headers in (
+                {},
+                {"Authorization": "Bearer wrong"},
+                {"Authorization": token},
+                {"Authorization": "Bearer"},
+            ):
+                async with client.get(f"{url}/metrics", headers=headers) as response:
+                    assert response.status == 401, headers
+                    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+                    assert "cairn_" not in await response.text()
+            async with client.get(f"{url}/metrics", headers={"Authorization": f"Bearer {token}"}) as response:
+                assert response.status == 200 and "cairn_inbox_depth" in await response.text()
+        assert (await get(f"{url}/healthz"))[0] == 200, "the probes stay open: they say nothing about anyone"
+    finally:
+        await stop()
+    open_url, stop = await serve(Health(database.units, None, False, answers, Metrics()))
+    try:
+        assert (await get(f"{open_url}/metrics"))[0] == 200, "no token set: open, as before"
+    finally:
+        await stop()
+
+
+def test_a_metrics_token_is_a_setting_and_a_short_one_is_refused() -> None:
+    from bot.settings import Settings, SettingsError
+
+    assert Settings.from_env({"CAIRN_METRICS_TOKEN": "m" * 32}).metrics_token == "m" * 32
+    assert Settings.from_env({}).metrics_token == ""
+    with pytest.raises(SettingsError, match="CAIRN_METRICS_TOKEN"):
+        Settings.from_env({"CAIRN_METRICS_TOKEN": "short"})

@@ -94,3 +94,43 @@ def test_the_webhook_secret_is_redacted_from_every_log_line() -> None:
     written = run_python(code, env | {"CAIRN_WEBHOOK_SECRET": secret})
     assert written.returncode == 0, written.stderr
     assert secret not in written.stderr and written.stderr.strip()
+
+
+def test_every_configured_secret_is_redacted_whatever_its_length() -> None:
+    """The review found secrets under 8 characters written as they were; none is too short to be a secret now."""
+    import logging
+
+    from bot.logs import SecretRedactor
+    from bot.settings import Settings
+
+    settings = Settings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": "123:tok",
+            "CAIRN_WEBHOOK_SECRET": "w7",  # polling mode: not checked, still a secret
+            "CAIRN_METRICS_TOKEN": "metrics-token-0123456789-abcdefghij",
+            "DATABASE_URL": "postgresql+asyncpg://cairn:pw9@db/cairn",
+            "CAIRN_DATA_KEYS": "k1,key-number-two",
+        }
+    )
+    assert set(settings.secrets) == {
+        "123:tok",
+        "w7",
+        "metrics-token-0123456789-abcdefghij",
+        "pw9",
+        "k1",
+        "key-number-two",
+    }
+    record = logging.LogRecord(
+        "cairn", logging.ERROR, __file__, 1, "%s %s %s %s %s", ("123:tok", "w7", "pw9", "k1", "key-number-two"), None
+    )
+    try:
+        raise ValueError("metrics-token-0123456789-abcdefghij")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    SecretRedactor(settings.secrets).filter(record)
+    written = record.getMessage() + (record.exc_text or "")
+    for secret in settings.secrets:
+        assert secret not in written, secret
+    assert record.getMessage() == " ".join(["[redacted]"] * 5)

@@ -91,3 +91,46 @@ def test_a_broken_instrument_file_is_reported_loudly_and_the_others_still_load(t
     messages = " ".join(record.getMessage() for record in caplog.records)
     assert "instrument_file_invalid file=who5.json" in messages
     assert "instrument_has_placeholder_wording id=swemwbs" in messages
+
+
+def test_the_demo_data_key_file_is_created_0600_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from bot.commands import demo_keys
+
+    previous = os.umask(0o022)
+    try:
+        (key,), path, created = demo_keys(tmp_path / "var")
+    finally:
+        os.umask(previous)
+    assert created and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert demo_keys(tmp_path / "var") == ((key,), path, False)
+
+
+def test_a_database_made_by_migrate_is_0600_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        migrated = run_cli(
+            "migrate", env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/new/op.db"}
+        )
+    finally:
+        os.umask(previous)
+    assert migrated.returncode == 0, migrated.stderr
+    assert stat.S_IMODE((tmp_path / "new" / "op.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+
+
+def test_the_demo_refuses_a_host_other_machines_can_reach(tmp_path: Path) -> None:
+    from bot.commands import is_loopback
+
+    env = {"PATH": "/usr/bin:/bin", "CAIRN_DATA_DIR": str(tmp_path / "var")}
+    for host in ("0.0.0.0", "192.168.1.20", "::", "example.org"):
+        refused = run_cli("demo", "--host", host, "--port", "0", env=env)
+        assert refused.returncode == 2 and "control API" in refused.stderr and "ssh -L" in refused.stderr, host
+    assert not (tmp_path / "var").exists(), "refused before anything was created"
+    assert all(is_loopback(host) for host in ("127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"))

@@ -174,13 +174,16 @@ async def test_two_instances_claiming_at_once_never_take_the_same_member(databas
 
 def test_webhook_mode_refuses_to_start_without_a_valid_secret() -> None:
     base = {"CAIRN_MODE": "webhook", "CAIRN_WEB_PORT": "8080"}
-    for secret in (None, "", "has space", "x" * 257, "ünïcode"):
+    for secret in (None, "", "has space", "x" * 257, "ünïcode", "x", "x" * 31, "has space" + "x" * 30):
         env = dict(base) if secret is None else {**base, "CAIRN_WEBHOOK_SECRET": secret}
         with pytest.raises(SettingsError, match="CAIRN_WEBHOOK_SECRET"):
             Settings.from_env(env)
     with pytest.raises(SettingsError, match="CAIRN_WEB_PORT"):
         Settings.from_env({**base, "CAIRN_WEBHOOK_SECRET": SECRET, "CAIRN_WEB_PORT": "0"})
     assert Settings.from_env({**base, "CAIRN_WEBHOOK_SECRET": SECRET}).mode == "webhook"
+    assert Settings.from_env({**base, "CAIRN_WEBHOOK_SECRET": "x" * 32}).mode == "webhook"
+    with pytest.raises(SettingsError, match=r"32-256 characters.*python -m bot webhook secret"):
+        Settings.from_env({**base, "CAIRN_WEBHOOK_SECRET": "short-secret"})
     with pytest.raises(SettingsError, match="CAIRN_MODE"):
         Settings.from_env({"CAIRN_MODE": "carrier-pigeon"})
 
@@ -257,3 +260,120 @@ async def test_the_webhook_commands_set_show_and_delete_it_without_printing_secr
         assert "(none: the bot polls)" in (await cli("info")).stdout
     finally:
         await server.stop()
+
+
+DEEP = b'{"update_id": 1, "message": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5000 + b"}"
+ODD_BODIES = {
+    "update_id 2**63": b'{"update_id": 9223372036854775808}',
+    "update_id 2**64": b'{"update_id": 18446744073709551616}',
+    "update_id negative": b'{"update_id": -9223372036854775809}',
+    "update_id huge": b'{"update_id": 1' + b"0" * 4000 + b"}",
+    "update_id float": b'{"update_id": 1.5}',
+    "update_id bool": b'{"update_id": true}',
+    "update_id string": b'{"update_id": "7"}',
+    "nested 5000 deep": DEEP,
+    "list nested 5000 deep": b'{"update_id": 2, "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    "nested 100 deep": b'{"update_id": 3, "x": ' + b'{"a": ' * 100 + b"1" + b"}" * 100 + b"}",
+    "not JSON": b"not json",
+    "not UTF-8": b'{"update_id": 4, "x": "\xff\xfe"}',
+    "empty": b"",
+    "a list": b"[1, 2]",
+    "a number": b"42",
+    "null": b"null",
+    "no update_id": b'{"message": {}}',
+}
+
+
+@pytest.mark.parametrize("body", ODD_BODIES.values(), ids=ODD_BODIES.keys())
+async def test_an_authenticated_body_that_is_not_a_storable_update_gets_400_never_500(
+    endpoint: Endpoint, body: bytes
+) -> None:
+    async with aiohttp.ClientSession() as client:
+        async with client.post(endpoint.url, data=body, headers={SECRET_HEADER: SECRET}) as response:
+            assert response.status == 400
+        async with client.post(  # and the endpoint still stores a real update afterwards
+            endpoint.url, json=message_update(77, 501, "hello"), headers={SECRET_HEADER: SECRET}
+        ) as response:
+            assert response.status == 200
+    assert [row[0] for row in await endpoint.rows()] == [77]
+
+
+async def test_an_update_with_the_largest_update_id_a_bigint_holds_is_stored(endpoint: Endpoint) -> None:
+    async with aiohttp.ClientSession() as client:
+        update = message_update(2**63 - 1, 501, "hello")
+        async with client.post(endpoint.url, json=update, headers={SECRET_HEADER: SECRET}) as response:
+            assert response.status == 200
+    assert [row[0] for row in await endpoint.rows()] == [2**63 - 1]
+
+
+async def test_an_address_that_keeps_sending_wrong_secrets_is_throttled_and_counted(database: Database) -> None:
+    from bot.metrics import METRICS
+    from bot.web.throttle import Throttle
+
+    now = [0.0]
+    refusals = Throttle(per_second=1.0, burst=3, clock=lambda: now[0])
+    app = web.Application()
+    add_webhook_route(app, WebhookReceiver(database.units, SECRET, lambda: None, refusals=refusals))
+    running = await start_web(app, "127.0.0.1", 0)
+    counted = METRICS.throttled.labels(endpoint="webhook")._value.get()
+    url = running.url + WEBHOOK_PATH
+    try:
+        async with aiohttp.ClientSession() as client:
+
+            async def post(secret: str, update_id: int = 1) -> int:
+                update = message_update(update_id, 501, "hi")
+                async with client.post(url, json=update, headers={SECRET_HEADER: secret}) as response:
+                    return response.status
+
+            assert [await post("wrong") for _ in range(3)] == [403, 403, 403]
+            assert await post("wrong") == 429
+            assert await post(SECRET) == 429, "while throttled no secret is compared: guessing gets no answer"
+            now[0] += 1.0  # a token back after a second
+            assert await post(SECRET, 5) == 200, "a right secret is never counted against the address"
+            assert await post(SECRET, 6) == 200
+            assert await post("wrong") == 403
+            assert await post("wrong") == 429
+    finally:
+        await running.stop()
+    assert METRICS.throttled.labels(endpoint="webhook")._value.get() == counted + 3
+
+
+async def test_a_private_update_whose_sender_is_not_the_chat_is_refused_with_no_reply_and_not_retried(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The review's forged /mydata: member 2002's command sent 'in' chat 2001 must answer nobody."""
+    bot = await start_webhook_bot(database.url, database.keys)
+    try:
+        owner, other = bot.member(2002), bot.member(2001)
+        await owner.say("/start", expect=2)
+        await other.say("/start", expect=2)
+        seen = (len(owner.user.messages), len(other.user.messages))
+        forged = message_update(880001, 2002, "/mydata")
+        forged["message"]["chat"] = {"id": 2001, "type": "private"}  # type: ignore[index]
+        button = {
+            "update_id": 880002,
+            "callback_query": {
+                "id": "forged-1",
+                "from": {"id": 2002, "is_bot": False, "first_name": "Sam"},
+                "chat_instance": "x",
+                "data": "pv:menu:done",
+                "message": {"message_id": 1, "date": 0, "chat": {"id": 2001, "type": "private"}, "text": "Hi"},
+            },
+        }
+        assert bot.cairn is not None
+        url = f"http://127.0.0.1:{bot.settings.web_port}{WEBHOOK_PATH}"
+        with caplog.at_level("INFO"):
+            async with aiohttp.ClientSession() as client:
+                for update in (forged, button):
+                    async with client.post(url, json=update, headers={SECRET_HEADER: SECRET}) as response:
+                        assert response.status == 200
+            await bot.settled()
+            await asyncio.sleep(0.5)
+        assert (len(owner.user.messages), len(other.user.messages)) == seen, "no reply to either chat"
+        assert await bot.inbox_depth() == 0, "handled (refused) once, not kept for another try"
+        refusals = [r.getMessage() for r in caplog.records if "sender_is_not_the_chat" in r.getMessage()]
+        assert len(refusals) == 2
+        assert not any(number in line for line in refusals for number in ("2001", "2002", "880001"))
+        assert await bot.stop()
+    finally:
+        await bot.close()

@@ -17,7 +17,7 @@ from bot.webhook_mode import run_webhook
 from models.inbox_tables import InboxUpdate
 from tests.e2e.harness import CANARY_TOKEN, Member, e2e_settings
 
-SECRET = "webhook_Secret-0123456789"
+SECRET = "webhook_Secret-0123456789-abcdefghij"  # 35 characters: 32 at least
 
 
 def free_port() -> int:

@@ -84,6 +84,27 @@ async def test_forged_button_data_is_refused_politely_and_logged_without_the_dat
     assert not any(CANARY_TEXT in line for line in new_lines)
 
 
+async def test_polling_refuses_a_private_update_whose_sender_is_not_the_chat(bot: RunningBot) -> None:
+    """The review's forged /mydata, through polling: member 2102's command 'in' chat 2101 answers nobody."""
+    owner, other = bot.member(2102), bot.member(2101)
+    await owner.say("/start", expect=2)
+    await other.say("/start", expect=2)
+    seen = (len(owner.user.messages), len(other.user.messages))
+    before = len(LOG_CAPTURE.lines)
+    sender = {"id": 2102, "is_bot": False, "first_name": "Sam"}
+    chat = {"id": 2101, "type": "private"}
+    bot.sandbox.push_raw_update(
+        {"message": {"message_id": 9, "date": 0, "chat": chat, "from": sender, "text": "/mydata"}}
+    )
+    await owner.say("/help")  # handled after the forged update: its refusal is finished by then
+    await asyncio.sleep(0.3)
+    assert len(other.user.messages) == seen[1], "nothing went to the chat the update named"
+    assert all(m.document is None for m in owner.user.messages[seen[0] :]), "no /mydata file to the sender either"
+    refused = [line for line in LOG_CAPTURE.lines[before:] if "sender_is_not_the_chat" in line]
+    assert len(refused) == 1 and "2101" not in refused[0] and "2102" not in refused[0]
+    assert not bot.sandbox.pending_updates(), "finished, not fetched again"
+
+
 async def test_stickers_photos_edits_and_groups_get_a_kind_reply_or_are_ignored(bot: RunningBot) -> None:
     member = bot.member(9401)
     await member.onboard()

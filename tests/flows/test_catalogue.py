@@ -49,3 +49,15 @@ def test_crisis_and_help_texts_never_promise_that_someone_will_come() -> None:
         text = CATALOGUE.messages[key].lower()
         assert "will come" not in text and "on their way" not in text
     assert "can't send" in CATALOGUE.messages["crisis.closing"]
+
+
+def test_staff_are_told_truthfully_who_reads_a_note_they_write() -> None:
+    """A resolve note is read by its writer, the organisation's coordinators (dashboard) and the member (/mydata)."""
+    templates = Path(__file__).resolve().parents[2] / "bot" / "web" / "dashboard" / "templates"
+    hint = re.search(r'id="note-hint">(.*?)</p>', (templates / "alert.html").read_text(), re.DOTALL)
+    assert hint is not None
+    for text in (CATALOGUE.messages["alert.ask_note"], " ".join(hint.group(1).split())):
+        assert "private" not in text.lower(), text
+        assert "you" in text.lower() and "coordinators" in text and "/mydata" in text, text
+    every_text = " ".join(CATALOGUE.messages.values()) + " ".join(path.read_text() for path in templates.glob("*.html"))
+    assert "kept private" not in every_text.lower()

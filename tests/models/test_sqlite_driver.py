@@ -279,3 +279,50 @@ async def test_a_connection_stopped_from_another_thread_gives_up_the_turn_on_its
         await asyncio.sleep(0.05)  # the release was handed to the loop
         assert not turn.lock().locked()
         await connection.invalidate()
+
+
+async def test_the_database_and_its_wal_and_shm_files_are_created_0600_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from models.migrate import upgrade_to_head
+
+    path = tmp_path / "private" / "cairn.db"
+    path.parent.mkdir()
+    previous = os.umask(0o022)  # the usual umask: files 0644 unless asked otherwise
+    try:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade_to_head(engine)
+            async with engine.begin() as connection:  # a write, and a reader held open: -wal and -shm exist now
+                await connection.execute(
+                    text("INSERT INTO organisations (slug, name, created_at) VALUES ('a', 'A', 0)")
+                )
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT count(*) FROM organisations"))
+                files = {file.name: stat.S_IMODE(file.stat().st_mode) for file in path.parent.iterdir()}
+        finally:
+            await engine.dispose()
+    finally:
+        os.umask(previous)
+    assert set(files) >= {"cairn.db", "cairn.db-wal", "cairn.db-shm"}
+    assert files == dict.fromkeys(files, 0o600), {name: oct(mode) for name, mode in files.items()}
+
+
+async def test_a_database_made_before_with_group_and_other_access_is_made_0600_when_opened(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    path = tmp_path / "old.db"
+    sqlite3.connect(path).close()
+    for name in (path, tmp_path / "old.db-wal", tmp_path / "old.db-shm"):
+        name.touch()
+        os.chmod(name, 0o644)
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    finally:
+        await engine.dispose()
+    modes = {file.name: stat.S_IMODE(file.stat().st_mode) for file in tmp_path.iterdir()}
+    assert modes == dict.fromkeys(modes, 0o600), modes

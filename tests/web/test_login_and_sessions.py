@@ -249,3 +249,62 @@ async def test_a_session_notes_it_was_seen_at_most_once_a_minute(dashboard_site:
     async with site.units() as uow:
         (seen,) = (await uow.session.scalars(select(DashboardSession.last_seen_at))).all()
     assert site.clock.now - seen < timedelta(minutes=1), "idle time is known to within a minute"
+
+
+async def test_login_links_are_throttled_per_client_address_and_counted(database: Database) -> None:
+    """The review saw 306 login requests a second from one address; now each address gets a burst, then 30 a minute."""
+    import aiohttp
+
+    from bot.metrics import METRICS
+    from bot.web.dashboard.deps import LOGIN_BURST
+    from tests.web.conftest import StaffClient
+
+    proxy = "127.0.0.1"  # as if a reverse proxy on this machine forwarded every request
+    site = await start_site(database, dashboard_settings(database, trusted_proxies=(proxy,)))
+    counted = METRICS.throttled.labels(endpoint="dashboard_login")._value.get()
+
+    def client_at(address: str) -> StaffClient:
+        client = StaffClient(site.url)
+        client.http = aiohttp.ClientSession(  # the left part of the header is the client's to forge: not believed
+            cookie_jar=aiohttp.CookieJar(unsafe=True), headers={"X-Forwarded-For": f"6.6.6.6, {address}"}
+        )
+        return client
+
+    crowded, elsewhere = client_at("203.0.113.9"), client_at("198.51.100.7")
+    try:
+        link = await site.login_link(site.org_a.coordinator_id)
+        assert (await crowded.get(link.removeprefix(site.url))).status == 200 and crowded.csrf
+        answers = [(await crowded.get("/dashboard/login", token="guess")).status for _ in range(int(LOGIN_BURST) - 1)]
+        assert set(answers) == {400}, "a wrong token: 'this link does not work'"
+        refused = await crowded.get("/dashboard/login", token="guess")
+        assert refused.status == 429 and refused.headers["Retry-After"] == "60"
+        pressed = await crowded.post("/dashboard/login", {"token": link.partition("token=")[2]})
+        assert pressed.status == 429 and crowded.cookie("cairn_session") is None
+        assert (await crowded.get("/dashboard/how-to-log-in")).status == 200, "only login links are throttled"
+        assert (await elsewhere.get(link.removeprefix(site.url))).status == 200, "another address is not held"
+        logged_in = await elsewhere.post("/dashboard/login", {"token": link.partition("token=")[2]})
+        assert logged_in.status == 303, "and the link was not used up by the refused press"
+    finally:
+        await crowded.close()
+        await elsewhere.close()
+        await site.close()
+    assert METRICS.throttled.labels(endpoint="dashboard_login")._value.get() == counted + 2
+
+
+def test_the_client_address_is_the_peer_unless_a_trusted_proxy_names_it() -> None:
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.web.throttle import client_address, trusted_networks
+
+    def request(peer: str, forwarded: str | None) -> object:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        made = make_mocked_request("GET", "/", headers=headers)
+        made._transport_peername = (peer, 1234)  # type: ignore[attr-defined]
+        return made
+
+    proxies = trusted_networks(["10.0.0.0/8", "127.0.0.1"])
+    assert client_address(request("203.0.113.9", "1.2.3.4"), proxies) == "203.0.113.9"  # not a proxy: ignored
+    assert client_address(request("10.1.2.3", "1.2.3.4, 198.51.100.7"), proxies) == "198.51.100.7"
+    assert client_address(request("10.1.2.3", "198.51.100.7, 10.9.9.9"), proxies) == "198.51.100.7"
+    assert client_address(request("10.1.2.3", None), proxies) == "10.1.2.3"
+    assert client_address(request("10.1.2.3", "1.2.3.4"), ()) == "10.1.2.3", "no proxy trusted: the peer"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.metrics import METRICS
 from bot.web.dashboard.auth import (
     LOGIN_CSRF,
     LOGIN_CSRF_COOKIE,
@@ -18,7 +19,8 @@ from bot.web.dashboard.auth import (
     staff_only,
 )
 from bot.web.dashboard.deps import deps_of
-from bot.web.dashboard.render import render, see_other
+from bot.web.dashboard.render import error_page, render, see_other
+from bot.web.throttle import client_address
 
 log = logging.getLogger("cairn")
 
@@ -48,9 +50,23 @@ async def how_to_log_in(request: web.Request) -> web.Response:
     )
 
 
+def too_many_logins(request: web.Request) -> web.Response | None:
+    """429 when the client's address has used up its login-link requests (counted in /metrics), else None."""
+    deps = deps_of(request)
+    if deps.login_throttle.take(client_address(request, deps.trusted_proxies)):
+        return None
+    METRICS.throttled_request("dashboard_login")
+    log.warning("dashboard_login_throttled")
+    response = error_page(request, 429, "Too many login attempts from your address. Wait a minute and try again.")
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 @routes.get("/dashboard/login")
 async def login_page(request: web.Request) -> web.Response:
     """Show a "Log in" button for a link's token; opening the link (or a link preview) does not use it up."""
+    if (refused := too_many_logins(request)) is not None:
+        return refused
     deps = deps_of(request)
     token = request.query.get("token", "")
     async with deps.units() as uow:
@@ -75,6 +91,8 @@ async def login_page(request: web.Request) -> web.Response:
 @routes.post("/dashboard/login")
 async def login(request: web.Request) -> web.StreamResponse:
     """Use the token once and start a session (the CSRF middleware has checked the form's double-submit cookie)."""
+    if (refused := too_many_logins(request)) is not None:
+        return refused
     deps = deps_of(request)
     form = await request.post()
     token = form.get("token", "")

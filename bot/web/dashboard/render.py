@@ -125,7 +125,13 @@ def render(
 
 def error_page(request: web.Request, status: int, message: str) -> web.Response:
     """An HTML error page for the dashboard."""
-    titles = {403: "Not allowed", 404: "Not found", 405: "Not allowed", 500: "Something went wrong"}
+    titles = {
+        403: "Not allowed",
+        404: "Not found",
+        405: "Not allowed",
+        429: "Too many requests",
+        500: "Something went wrong",
+    }
     return render(
         request,
         "error.html",
