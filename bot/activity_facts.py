@@ -1,4 +1,8 @@
-"""Load activity facts only for the events that need them, bounded to the organisation, area and coming week."""
+"""Load activity facts only for the events that need them, bounded to the organisation, area and coming week.
+
+Nothing here reads a whole directory for a member: their listings are chosen by area and limited in SQL
+(`MEMBER_MOST`), and a message in crisis language loads none at all (see flows/activities/needs.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from flows.activities.cards import WEEK
-from flows.activities.facts import ActivityFacts, MemberChoices, MemberResponse
+from flows.activities.facts import MEMBER_MOST, ActivityFacts, MemberChoices, MemberResponse
+from flows.activities.manage import FLOW as MANAGE_FLOW
 from flows.activities.model import Activity
 from flows.activities.needs import Need, needed
 from flows.activities.occurrences import occurrences
@@ -26,15 +31,30 @@ class ActivityFactsLoader:
 
     async def add(self, uow: UnitOfWork, facts: Facts, member_id: int, inbound: Inbound) -> Facts:
         """Return the facts with what this event needs about activities, or unchanged when it needs nothing."""
-        need = needed(inbound, facts.member.conversation, facts.instruments)
-        if need is Need.MANAGE:
-            staff = facts.staff
-            listings = tuple(await uow.activities.for_organisation(staff.organisation_id)) if staff else ()
-            known = ActivityFacts(activities=listings, terms=self._terms, neighbourhoods=self._neighbourhoods)
-            return replace(facts, activities=known)
+        need = needed(inbound, facts.member.conversation, facts.instruments, facts.language)
+        if need is Need.MANAGE or need is Need.EDIT:
+            return replace(facts, activities=await self._manage(uow, facts, need))
         if need is Need.MEMBER:
             return replace(facts, activities=await self._member(uow, facts, member_id))
         return facts
+
+    async def _manage(self, uow: UnitOfWork, facts: Facts, need: Need) -> ActivityFacts:
+        """A coordinator's list (bounded by the organisation's limit), or only the listing being changed."""
+        staff = facts.staff
+        known = ActivityFacts(terms=self._terms, neighbourhoods=self._neighbourhoods)
+        if staff is None:
+            return known
+        organisation = staff.organisation_id
+        listings: tuple[Activity, ...] = ()
+        if need is Need.MANAGE:
+            listings = tuple(await uow.activities.for_organisation(organisation))
+        else:
+            position = facts.member.conversation
+            wanted = position.data.get("id") if position is not None and position.flow == MANAGE_FLOW else None
+            found = await uow.activities.get(str(wanted), organisation) if wanted else None
+            listings = (found,) if found is not None else ()
+        listed = await uow.activities.count(organisation)
+        return replace(known, activities=listings, listed=listed, most_listed=uow.activities.most_per_organisation)
 
     async def _member(self, uow: UnitOfWork, facts: Facts, member_id: int) -> ActivityFacts:
         stored = await uow.activity_choices.preference(member_id)
@@ -46,7 +66,7 @@ class ActivityFactsLoader:
         organisation = facts.member.organisation
         listings: tuple[Activity, ...] = ()
         if choices.area is not None and organisation is not None:
-            ids = await uow.activity_choices.activity_ids_near(organisation.id, choices.area)
+            ids = await uow.activity_choices.activity_ids_near(organisation.id, choices.area, MEMBER_MOST)
             found = await uow.activities.get_many(ids, organisation.id) if ids else []
             listings = tuple(a for a in found if occurrences(a, facts.now, facts.now + WEEK, limit=1))
         return ActivityFacts(

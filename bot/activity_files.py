@@ -34,6 +34,7 @@ class ImportSummary:
     skipped: int = 0
     conflicts: int = 0
     lines: tuple[str, ...] = ()
+    refused: bool = False  # the file was readable but refused whole (too many services, or over the listing limit)
 
     @property
     def imported(self) -> int:
@@ -57,7 +58,12 @@ def read_text(path: Path) -> str | None:
 
 
 async def import_activities(
-    units: UnitOfWorkFactory, path: Path, slug: str, now: datetime, taxonomy: Taxonomy | None = None
+    units: UnitOfWorkFactory,
+    path: Path,
+    slug: str,
+    now: datetime,
+    taxonomy: Taxonomy | None = None,
+    most_records: int | None = None,
 ) -> ImportSummary:
     """Read a file and add or update its services as the organisation's activities, in one transaction."""
     content = await asyncio.to_thread(read_text, path)
@@ -67,7 +73,7 @@ async def import_activities(
         organisation = await uow.organisations.by_slug(slug)
         if organisation is None:
             raise OperatorError(f"no organisation called {slug!r}")
-    return await import_document(units, content, path.name, organisation.id, now, taxonomy)
+    return await import_document(units, content, path.name, organisation.id, now, taxonomy, most_records=most_records)
 
 
 async def import_document(
@@ -78,19 +84,32 @@ async def import_document(
     now: datetime,
     taxonomy: Taxonomy | None = None,
     actor_member_id: int | None = None,
+    most_records: int | None = None,
 ) -> ImportSummary:
     """Add or update a file's services as the organisation's activities, in one transaction (the CLI, the dashboard).
 
-    `name` is the file's name (its extension says CSV or JSON). With `actor_member_id` the import is audited.
+    `name` is the file's name (its extension says CSV or JSON). With `actor_member_id` the import is audited. A file
+    with more than `most_records` services, or one that would take the organisation past its listing limit, is
+    refused whole: nothing is written.
     """
     today = now.astimezone(LONDON).date()
     result = await asyncio.to_thread(
-        parse_document, content, name, organisation_id, taxonomy or bundled_taxonomy(), today
+        parse_document, content, name, organisation_id, taxonomy or bundled_taxonomy(), today, most_records
     )
     if not result.readable:
-        return ImportSummary(False, lines=result.notes)
+        log.info("activities_import_refused reason=%s", "too_many_records" if result.seen else "unreadable")
+        return ImportSummary(False, lines=result.notes, refused=bool(result.seen))
     async with units() as uow:
         done = await uow.activities.upsert_many(organisation_id, result.activities, now)
+        if done.refused_for_limit:
+            log.info("activities_import_refused reason=listing_limit new=%d", len(done.over_limit))
+            held = await uow.activities.count(organisation_id)
+            note = (
+                f"this file would add {len(done.over_limit):,} new activities to the {held:,} your organisation "
+                f"lists; an organisation may list at most {done.limit:,} (CAIRN_MAX_LISTINGS_PER_ORGANISATION). "
+                "Nothing was imported: remove listings you no longer need, or import fewer"
+            )
+            return ImportSummary(False, lines=(note,), refused=True)
         if actor_member_id is not None:
             await uow.audit.record(
                 "activities_imported", "organisation", organisation_id, now, actor_member_id, organisation_id
@@ -121,7 +140,9 @@ async def import_document(
 
 def report_lines(summary: ImportSummary, name: str) -> tuple[str, ...]:
     """The plain report of an import, as `python -m bot import-activities` prints it (without the indent)."""
-    if summary.readable:
+    if summary.refused:
+        head = f"Not imported: {name} is over a limit."
+    elif summary.readable:
         head = (
             f"Activities: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "
             f"{summary.skipped} skipped, {summary.conflicts} refused (another organisation's id)."

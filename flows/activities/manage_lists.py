@@ -33,7 +33,8 @@ def list_changed() -> Outcome:
 
 def menu(facts: Facts, lead: Text | None = None) -> Outcome:
     """What a coordinator can do with their organisation's listings."""
-    count = len(ours(facts))
+    known = facts.activities or ActivityFacts()
+    count = known.listed if known.listed is not None else len(ours(facts))
     rows = tuple(
         (Button(Text(f"manage.button.{name}"), button_data(FLOW, "menu", name)),)
         for name in ("add", "edit", "cancel", "done")
