@@ -39,6 +39,7 @@ from bot.web.dashboard.deps import DashboardDeps, deps_of
 from bot.web.dashboard.render import flash, render, see_other
 from bot.web.dashboard.writing import signpost_for, still_coordinator
 from flows.broadcast import SMALL_GROUP
+from flows.broadcast_counts import shown_count as audience_count
 from flows.broadcast_message import MAX_TEXT, member_message
 from flows.broadcast_model import ActivityCard, AudienceProfile
 from models.broadcasts import BroadcastSummary, DeliveryCounts
@@ -226,7 +227,7 @@ async def _compose_page(
         "errors": errors,
         "limit": MAX_TEXT,
         "cards": cards,
-        "everyone": people_words(profile.count(), deps.catalogue),
+        "everyone": people_words(audience_count(profile), deps.catalogue),
         "areas": area_choices(profile, form, deps.catalogue),
         "interests": interest_choices(profile, form, labels, deps.catalogue),
         "audience": audience_words(checked, deps.catalogue),
