@@ -57,6 +57,8 @@ class ActivityFacts:
     neighbourhoods: tuple[str, ...] = ()
     listed: int | None = None
     most_listed: int | None = None
+    list_total: int | None = None
+    """Set when the edge read one page of a coordinator's list: `activities` is that page, of `list_total`."""
 
     @property
     def full(self) -> bool:

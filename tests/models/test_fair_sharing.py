@@ -182,3 +182,23 @@ async def test_the_dashboard_list_is_a_page_read_in_sql_and_a_listing_is_found_b
         assert [a.name for a in first] == sorted(a.name for a in first)
         assert await uow.activities.by_key(hillside, activity_key(WALK.id)) is not None
         assert await uow.activities.by_key(riverside, activity_key(WALK.id)) is None, "another organisation's: none"
+
+
+async def test_the_bots_listings_reads_a_page_or_the_one_picked_never_the_whole_directory(database: Database) -> None:
+    hillside, _, member = await seeded(database, everywhere=120)  # 121 listed, all with sessions every week
+    loader = ActivityFactsLoader()
+    coordinator = facts(hillside, staff=True)
+    async with database.units() as uow:
+        with statements(database) as seen:
+            menu = await loader.add(uow, coordinator, member, Command("listings"))
+        assert menu.activities is not None and menu.activities.activities == () and menu.activities.listed == 121
+        assert [s for s in touching_listings(seen) if "count(" not in s] == [], "the menu counts, nothing more"
+        edit = await loader.add(uow, coordinator, member, ButtonPress("lm:epage:3"))
+        assert edit.activities is not None and edit.activities.list_total == 121
+        names = sorted([WALK.name, *(f"all walk {n}" for n in range(120))])
+        assert [a.name for a in edit.activities.activities] == names[15:20], "the fourth page of five, by name"
+        cancel = await loader.add(uow, coordinator, member, ButtonPress("lm:cpage:24"))
+        assert cancel.activities is not None and cancel.activities.list_total == 121
+        assert len(cancel.activities.activities) == 1, "the last page of those with a session in the next 4 weeks"
+        picked = await loader.add(uow, coordinator, member, ButtonPress(f"lm:cpick:{activity_key(WALK.id)}"))
+        assert picked.activities is not None and [a.id for a in picked.activities.activities] == [WALK.id]

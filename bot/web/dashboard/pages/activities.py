@@ -7,6 +7,7 @@ go hear about a cancelled or moved session the same way, through the outbox, in 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import asdict
 from datetime import timedelta
@@ -87,7 +88,10 @@ async def activities(request: web.Request) -> web.Response:
     if number > pages:
         raise web.HTTPNotFound()
     now = deps.clock()
-    rows = [list_row(a, now, deps.catalogue, deps.settings.neighbourhoods) for a in listed]
+    neighbourhoods = deps.settings.neighbourhoods
+    # working out each listing's next session is the page's own CPU work: in a thread, the bot's loop (and another
+    # organisation's crisis reply) waits for it a few milliseconds at a time, not for the whole page
+    rows = await asyncio.to_thread(lambda: [list_row(a, now, deps.catalogue, neighbourhoods) for a in listed])
     most = deps.settings.max_listings_per_organisation
     context = {
         "rows": rows,
