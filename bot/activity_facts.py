@@ -90,11 +90,8 @@ class ActivityFactsLoader:
     ) -> tuple[tuple[Activity, ...], int]:
         """One page of the listings with a session in the cancel window, read through in batches."""
         soon: list[Activity] = []
-        offset, total = 0, 1
-        while offset < total:
-            batch, total = await uow.activities.organisation_page(organisation, offset, SCAN_BATCH)
+        async for batch in uow.activities.batches(organisation, SCAN_BATCH):
             soon += [a for a in batch if occurrences(a, facts.now, facts.now + CANCEL_WINDOW, limit=1)]
-            offset += SCAN_BATCH
             await asyncio.sleep(0)  # another member's reply goes between two batches
         soon.sort(key=lambda a: (a.name.lower(), a.id))
         return tuple(soon[number * LIST_PAGE : (number + 1) * LIST_PAGE]), len(soon)

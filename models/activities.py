@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -298,6 +298,16 @@ class ActivityRepository:
         total = int(await self._session.scalar(select(func.count()).select_from(ActivityRow).where(condition)) or 0)
         query = select(ActivityRow).where(condition).order_by(ActivityRow.name, ActivityRow.id)
         return await self._load(query.offset(offset).limit(limit)), total
+
+    async def batches(self, organisation_id: int, size: int = 100) -> AsyncIterator[list[Activity]]:
+        """An organisation's activities (not defunct) by name, `size` at a time, for a caller that must go through
+        them all and lets other work run between two batches (the bot and the dashboard share one event loop)."""
+        offset, total = 0, 1
+        while offset < total:
+            page, total = await self.organisation_page(organisation_id, offset, size)
+            if page:
+                yield page
+            offset += size
 
     async def by_key(self, organisation_id: int, key: str, include_defunct: bool = False) -> Activity | None:
         """Find an organisation's activity by its short button key, reading ids only until the one is found."""

@@ -18,7 +18,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from bot.broadcast_effects import create_broadcast
-from bot.broadcast_facts import activity_cards
+from bot.broadcast_facts import coming_cards
 from bot.web.dashboard.activity_view import interest_labels
 from bot.web.dashboard.auth import DashboardUser, coordinator_only, user_of
 from bot.web.dashboard.broadcast_form import (
@@ -209,8 +209,7 @@ async def _choices(
     """The audience now, the activities a card may show, and the organisation's name for the footer."""
     organisation = await uow.organisations.by_id(user.organisation_id)
     profile = await uow.broadcasts.audience_profile(user.organisation_id)
-    listed = await uow.activities.for_organisation(user.organisation_id)
-    cards = activity_cards(listed, deps.clock(), deps.catalogue)
+    cards = await coming_cards(uow, user.organisation_id, deps.clock(), deps.catalogue)
     return profile, cards, organisation.name if organisation else ""
 
 
