@@ -1,5 +1,5 @@
 """Fair sharing: a member's crisis reply while another organisation holds the most listings it may and its
-coordinator reloads the dashboard's activities page in a loop.
+coordinator reloads the dashboard's activities page in a loop, or imports the largest file allowed again and again.
 
 The bot (polling the sandbox), its web app (dashboard) and the simulated people share one process and one event
 loop, as in `bench/alert_latency.py`: anything the dashboard does on that loop is felt by the crisis reply. Both
@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import time as clock_time
+from functools import partial
 
 import aiohttp
 from cryptography.fernet import Fernet
@@ -49,21 +52,28 @@ LISTING = Activity(
 
 
 @dataclass(frozen=True)
+class Phase:
+    """Crisis reply times (ms) while the neighbour did one thing, and how often it did it."""
+
+    load: str
+    crisis_ms: tuple[float, ...]
+    actions: int = 0
+    seconds: float = 0.0
+    action_ms: tuple[float, ...] = ()
+
+    @property
+    def per_second(self) -> float:
+        """The neighbour's page loads or imports a second while the crisis messages were timed."""
+        return self.actions / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
 class FairResult:
-    """Crisis reply times (ms) without and with the neighbour's load, and what the load did."""
+    """The phases of one run on one backend."""
 
     backend: str
     listings: int
-    quiet_ms: tuple[float, ...]
-    loaded_ms: tuple[float, ...]
-    reloads: int
-    reload_seconds: float
-    page_ms: tuple[float, ...]
-
-    @property
-    def reloads_per_second(self) -> float:
-        """Activities pages served a second while the crisis messages were timed."""
-        return self.reloads / self.reload_seconds if self.reload_seconds else 0.0
+    phases: tuple[Phase, ...]
 
 
 def percentile(values: tuple[float, ...] | list[float], fraction: float) -> float:
@@ -138,6 +148,56 @@ async def _reload(client: aiohttp.ClientSession, url: str, stop: asyncio.Event, 
         page_ms.append((time.perf_counter() - begin) * 1000)
 
 
+def _services(slug: str, count: int, round_: int) -> bytes:
+    """The neighbour's largest file allowed: its own listings again, renamed, so that each import changes them all."""
+    services = [
+        {
+            "id": f"{slug}-{n:05d}",
+            "name": f"{slug.title()} walk {n:05d} ({round_})",
+            "description": "A gentle walk and a cup of tea afterwards.",
+            "schedules": [{"freq": "WEEKLY", "byday": "TU,TH", "opens_at": "10:00", "closes_at": "11:00"}],
+        }
+        for n in range(count)
+    ]
+    return json.dumps(services).encode()
+
+
+async def _import(
+    client: aiohttp.ClientSession, base_url: str, stop: asyncio.Event, action_ms: list[float], count: int
+) -> None:
+    """Import the largest file allowed through the dashboard, again and again, each changing every listing in it."""
+    round_ = 0
+    while not stop.is_set():
+        async with client.get(f"{base_url}/dashboard/activities/import") as page:
+            csrf = (await page.text()).partition('name="csrf_token" value="')[2].partition('"')[0]
+        form = aiohttp.FormData()
+        form.add_field("csrf_token", csrf)
+        form.add_field("file", _services(NEIGHBOUR[0], count, round_), filename="directory.json")
+        begin = time.perf_counter()
+        async with client.post(f"{base_url}/dashboard/activities/import", data=form) as answer:
+            await answer.read()
+            assert answer.status == 200, answer.status
+        action_ms.append((time.perf_counter() - begin) * 1000)
+        round_ += 1
+
+
+async def _phase(
+    people: list[Member], load: str, work: Callable[[asyncio.Event, list[float]], Awaitable[None]] | None
+) -> Phase:
+    """Time each person's crisis message, one after another, while the neighbour's work (if any) goes on."""
+    if work is None:
+        return Phase(load, tuple([await _crisis(person) for person in people]))
+    stop, action_ms = asyncio.Event(), []
+    task = asyncio.create_task(work(stop, action_ms))
+    await asyncio.sleep(1.0)  # the neighbour is at it before the first crisis message
+    began, before = time.perf_counter(), len(action_ms)
+    crisis = [await _crisis(person) for person in people]
+    seconds, actions = time.perf_counter() - began, len(action_ms) - before
+    stop.set()
+    await task
+    return Phase(load, tuple(crisis), actions, seconds, tuple(action_ms))
+
+
 async def run_fair(backend: str = "sqlite", samples: int = 40, listings: int | None = None) -> FairResult:
     """Time `samples` crisis replies on a quiet bot, then `samples` more while the neighbour reloads its page."""
     for name in ("cairn", "aiohttp.access"):
@@ -163,18 +223,21 @@ async def run_fair(backend: str = "sqlite", samples: int = 40, listings: int | N
             await bot.staff(8_000_002, "Ash")  # on duty in the members' organisation: each crisis raises an alert
             await _seed(units, NEIGHBOUR[0], most)
             await _seed(units, bot.settings.default_organisation, most)  # the member's own organisation too
-            quiet_people = [await _ready_in_crisis(bot, 8_100_000 + n) for n in range(samples)]
-            loaded_people = [await _ready_in_crisis(bot, 8_200_000 + n) for n in range(samples)]
-            quiet = [await _crisis(person) for person in quiet_people]
+            people = [[await _ready_in_crisis(bot, 8_100_000 + 1000 * p + n) for n in range(samples)] for p in range(3)]
             client = await _login(bot, base_url, 8_000_001)
-            stop, page_ms = asyncio.Event(), []
-            reloading = asyncio.create_task(_reload(client, f"{base_url}/dashboard/activities", stop, page_ms))
-            await asyncio.sleep(1.0)  # the page is being reloaded before the first crisis message
-            began, before = time.perf_counter(), len(page_ms)
-            loaded = [await _crisis(person) for person in loaded_people]
-            seconds, reloads = time.perf_counter() - began, len(page_ms) - before
-            stop.set()
-            await reloading
+            records = min(bot.settings.max_import_records, most)  # its own ids: an update, never over the limit
+            page = f"{base_url}/dashboard/activities"
+            phases = (
+                await _phase(people[0], "idle", None),
+                await _phase(
+                    people[1], "reloading `/dashboard/activities` back to back", partial(_reload, client, page)
+                ),
+                await _phase(
+                    people[2],
+                    f"importing a {records:,}-service file through the dashboard, again and again",
+                    partial(_import, client, base_url, count=records),
+                ),
+            )
             await client.close()
         finally:
             with contextlib.suppress(Exception):
@@ -184,38 +247,37 @@ async def run_fair(backend: str = "sqlite", samples: int = 40, listings: int | N
         if backend == "postgresql":
             await drop_postgres_database(url)
         folder.cleanup()
-    return FairResult(backend, most, tuple(quiet), tuple(loaded), reloads, seconds, tuple(page_ms))
+    return FairResult(backend, most, phases)
 
 
 def fair_lines(results: list[FairResult]) -> list[str]:
     """The section for bench/results.md: one row per backend and load."""
     first = results[0]
     lines = [
-        "## Fair sharing: crisis replies while another organisation reloads its activities page",
+        "## Fair sharing: crisis replies while another organisation works on its activities",
         "",
         f"Both organisations hold the most listings one may ({first.listings:,}, all for no area); each member in "
         "crisis has an area and writes at a check-in's note step (a volunteer is on duty: each raises an alert). "
         "One process: bot (polling the sandbox), dashboard and simulated people on one event loop; language "
-        "model off (lexicon). Timed: the crisis message sent to the "
-        f"crisis reply received; {len(first.quiet_ms)} messages one after another per row. Target: p99 under 1 s.",
+        "model off (lexicon). Timed: the crisis message sent to the crisis reply received; "
+        f"{len(first.phases[0].crisis_ms)} messages one after another per row, different members in each row. "
+        "Target: p99 under 1 s.",
         "",
-        "| backend | neighbour's coordinator | crisis reply p50 (ms) | p99 (ms) | max (ms) | page reloads/s "
-        "| page p50 (ms) |",
+        "| backend | the neighbour's coordinator is | crisis reply p50 (ms) | p99 (ms) | max (ms) | their pages or "
+        "imports a second | each (p50, ms) |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        lines.append(
-            f"| {r.backend} | idle | {statistics.median(r.quiet_ms):.0f} | {percentile(r.quiet_ms, 0.99):.0f} | "
-            f"{max(r.quiet_ms):.0f} | - | - |"
-        )
-        lines.append(
-            f"| {r.backend} | reloading `/dashboard/activities` back to back | {statistics.median(r.loaded_ms):.0f} | "
-            f"**{percentile(r.loaded_ms, 0.99):.0f}** | {max(r.loaded_ms):.0f} | {r.reloads_per_second:.1f} | "
-            f"{statistics.median(r.page_ms):.0f} |"
-        )
-    worst = max(percentile(r.loaded_ms, 0.99) for r in results)
+        for phase in r.phases:
+            busy = phase.action_ms
+            lines.append(
+                f"| {r.backend} | {phase.load} | {statistics.median(phase.crisis_ms):.0f} | "
+                f"**{percentile(phase.crisis_ms, 0.99):.0f}** | {max(phase.crisis_ms):.0f} | "
+                f"{f'{phase.per_second:.1f}' if busy else '-'} | {f'{statistics.median(busy):.0f}' if busy else '-'} |"
+            )
+    worst = max(percentile(p.crisis_ms, 0.99) for r in results for p in r.phases)
     verdict = "met" if worst < 1000 else "NOT met"
-    return [*lines, "", f"Worst p99 under load: **{worst:.0f} ms** (target under 1,000 ms: {verdict}).", ""]
+    return [*lines, "", f"Worst p99: **{worst:.0f} ms** (target under 1,000 ms: {verdict}).", ""]
 
 
 def fair_section(samples: int) -> list[str]:

@@ -388,6 +388,18 @@ class ActivityRepository:
         await self._session.flush()
         return UpsertResult(tuple(new), tuple(changed), tuple(unchanged), tuple(conflicts))
 
+    async def new_over_limit(self, organisation_id: int, activity_ids: Sequence[str]) -> int:
+        """How many of these ids would be new listings, when adding them would pass the organisation's limit; 0 when
+        they fit (ids another organisation holds are not counted: an import refuses them one by one)."""
+        wanted = list(dict.fromkeys(activity_ids))
+        existing: set[str] = set()
+        for chunk in _chunks(wanted):
+            existing.update(
+                await self._session.scalars(select(ActivityRow.oruk_id).where(ActivityRow.oruk_id.in_(chunk)))
+            )
+        new = [key for key in wanted if key not in existing]
+        return len(new) if new and await self._over_limit(organisation_id, len(new)) else 0
+
     async def _over_limit(self, organisation_id: int, adding: int) -> bool:
         """Say whether adding listings would pass the organisation's limit (its row is locked on PostgreSQL)."""
         if self.most_per_organisation is None:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from bot.activity_effects import ActivityEffects
 from bot.activity_facts import ActivityFactsLoader
@@ -202,3 +202,20 @@ async def test_the_bots_listings_reads_a_page_or_the_one_picked_never_the_whole_
         assert len(cancel.activities.activities) == 1, "the last page of those with a session in the next 4 weeks"
         picked = await loader.add(uow, coordinator, member, ButtonPress(f"lm:cpick:{activity_key(WALK.id)}"))
         assert picked.activities is not None and [a.id for a in picked.activities.activities] == [WALK.id]
+
+
+async def test_a_large_import_is_written_a_batch_at_a_time_and_audited_once(database: Database) -> None:
+    from bot.activity_files import IMPORT_BATCH
+    from models.tables import AuditEvent
+
+    hillside, _, member = await seeded(database, everywhere=3)
+    services = [{"id": f"svc-{n}", "name": f"Service {n}"} for n in range(IMPORT_BATCH * 2 + 50)]
+    with statements(database) as seen:
+        done = await import_document(
+            limited(database, 1000), json.dumps(services), "big.json", hillside, NOW, actor_member_id=member
+        )
+    assert done.readable and done.added == IMPORT_BATCH * 2 + 50
+    assert sum(s.startswith("commit") for s in seen) >= 3 or sum("insert into activities " in s for s in seen) >= 3
+    async with database.units() as uow:
+        audits = list(await uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "activities_imported")))
+    assert len(audits) == 1
