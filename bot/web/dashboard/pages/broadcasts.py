@@ -39,6 +39,7 @@ from bot.web.dashboard.deps import DashboardDeps, deps_of
 from bot.web.dashboard.render import flash, render, see_other
 from bot.web.dashboard.writing import signpost_for, still_coordinator
 from flows.broadcast import SMALL_GROUP
+from flows.broadcast_counts import ShownCount
 from flows.broadcast_counts import shown_count as audience_count
 from flows.broadcast_message import MAX_TEXT, member_message
 from flows.broadcast_model import ActivityCard, AudienceProfile
@@ -141,7 +142,8 @@ async def send(request: web.Request) -> web.StreamResponse:
             raise
         flash(request, ALREADY_SENT)
         return see_other(f"{BASE}/{created_by_other}")
-    flash(request, f"Your news is on its way to {people_words(created[1], deps.catalogue)}.")
+    sent_to = ShownCount(created[1], checked.shown is not None and checked.shown.exact and checked.count == created[1])
+    flash(request, f"Your news is on its way to {people_words(sent_to, deps.catalogue)}.")
     return see_other(f"{BASE}/{created[0]}")
 
 
