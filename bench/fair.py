@@ -19,10 +19,11 @@ import logging
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import time as clock_time
 from functools import partial
+from typing import Any
 
 import aiohttp
 from cryptography.fernet import Fernet
@@ -114,7 +115,7 @@ async def _crisis(person: Member) -> float:
     await person.user.send("I want to kill myself")
     (first, *_) = await person.user.wait_for_messages(1, timeout=60)
     elapsed = (time.perf_counter() - begin) * 1000
-    assert "116 123" in first.text, "the first reply is the crisis reply, with the numbers"
+    assert "116 123" in (first.text or ""), "the first reply is the crisis reply, with the numbers"
     return elapsed
 
 
@@ -182,13 +183,13 @@ async def _import(
 
 
 async def _phase(
-    people: list[Member], load: str, work: Callable[[asyncio.Event, list[float]], Awaitable[None]] | None
+    people: list[Member], load: str, work: Callable[[asyncio.Event, list[float]], Coroutine[Any, Any, None]] | None
 ) -> Phase:
     """Time each person's crisis message, one after another, while the neighbour's work (if any) goes on."""
     if work is None:
         return Phase(load, tuple([await _crisis(person) for person in people]))
-    stop, action_ms = asyncio.Event(), []
-    task = asyncio.create_task(work(stop, action_ms))
+    stop, action_ms = asyncio.Event(), list[float]()
+    task: asyncio.Task[None] = asyncio.create_task(work(stop, action_ms))
     await asyncio.sleep(1.0)  # the neighbour is at it before the first crisis message
     began, before = time.perf_counter(), len(action_ms)
     crisis = [await _crisis(person) for person in people]
