@@ -1,4 +1,4 @@
-"""Run benchmarks: `python -m bench all` (or fanout, broadcast, memory); figures go to stdout and bench/results.md."""
+"""Run benchmarks: `python -m bench all` (or fanout, broadcast, fair…); figures go to stdout and bench/results.md."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ from bench.alert_latency import run_alert_latency
 from bench.broadcast import broadcast_lines, broadcast_once
 from bench.detection import run_detection
 from bench.e2e_updates import e2e_section
+from bench.fair import fair_section
 from bench.fanout import fanout_lines, fanout_once
 from bench.memory import measure
 
 RESULTS = Path(__file__).with_name("results.md")
-ALL = ("e2e", "sending", "latency", "detection", "memory")
+ALL = ("e2e", "sending", "latency", "fair", "detection", "memory")
 """What `all` runs: the fan-out and broadcast runs all side by side ("sending"), the rest one after another; every
 figure is the median of `--runs` runs."""
 
@@ -157,13 +158,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
         "which",
-        choices=["all", "e2e", "fanout", "broadcast", "sending", "memory", "latency", "detection"],
+        choices=["all", "e2e", "fanout", "broadcast", "sending", "memory", "latency", "fair", "detection"],
         nargs="?",
         default="all",
     )
     parser.add_argument("--members", type=int, default=10_000, help="recipients for fan-out (default 10,000)")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure, the median reported (default 3)")
     parser.add_argument("--e2e-members", type=int, default=200, help="members checking in for e2e (default 200)")
+    parser.add_argument("--fair-samples", type=int, default=40, help="crisis messages per row for fair (default 40)")
     parser.add_argument(
         "--e2e-model-off", action="store_true", help="e2e also measures Cairn with the language model off"
     )
@@ -186,6 +188,7 @@ def main() -> int:
         "broadcast": lambda: broadcast_section(args.members, args.runs),
         "sending": lambda: sending_sections(args.members, args.runs),
         "latency": lambda: latency_section(args.runs),
+        "fair": lambda: fair_section(args.fair_samples),
         "detection": lambda: detection_section(args.runs),
         "memory": lambda: memory_section([0, 10_000, 100_000], args.runs),
     }

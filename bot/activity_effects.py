@@ -122,10 +122,14 @@ class ActivityEffects:
     ) -> UpsertResult | None:
         """Add or update a coordinator's listing (checked by the caller); None if another organisation owns the id.
 
+        A new listing that would pass the organisation's listing limit is not added (`result.refused_for_limit`).
         Members going to a session that moved are told and their reminders withdrawn.
         """
         listed = with_fresh_ids(replace(activity, organisation_id=organisation_id))
         result = await uow.activities.upsert(organisation_id, listed, now)
+        if result.refused_for_limit:
+            log.warning("activity_save_refused reason=listing_limit")
+            return result
         if result.conflicts:
             log.warning("activity_save_conflict")
             return None

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flows.broadcast import COORDINATOR, people
+from flows.broadcast_counts import ShownCount, shown_count
 from flows.broadcast_model import CreateBroadcast
 from flows.outcome import Outcome, Text, reply
 from flows.snapshot import Facts
@@ -31,7 +32,9 @@ async def apply_broadcast(uow: UnitOfWork, effect: object, member: MemberRow, fa
     if created is None:
         state.outcome = replace(state.outcome, replies=(reply(Text("broadcast.nobody")),))
         return
-    queued = reply(Text("broadcast.queued", {"people": people(created[1])}))
+    shown = shown_count(facts.broadcast.audience, effect.audience) if facts.broadcast is not None else None
+    exact = shown is not None and shown.exact and shown.count == created[1]  # the rules the coordinator saw
+    queued = reply(Text("broadcast.queued", {"people": people(ShownCount(created[1], exact))}))
     state.outcome = replace(state.outcome, replies=(queued,))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from flows.snapshot import Facts
 from flows.texts import Catalogue
 from models.unit_of_work import UnitOfWork
 
+CARD_BATCH = 100
 CARD_HORIZON = timedelta(days=60)
 """Activities offered as cards are those with a session in the next two months, soonest first."""
 
@@ -42,8 +44,7 @@ class BroadcastFactsLoader:
         audience = await uow.broadcasts.audience_profile(staff.organisation_id)
         cards: tuple[ActivityCard, ...] = ()
         if isinstance(inbound, TextMessage):  # only the message step offers cards
-            listed = await uow.activities.for_organisation(staff.organisation_id)
-            cards = activity_cards(listed, facts.now, self._catalogue)
+            cards = await coming_cards(uow, staff.organisation_id, facts.now, self._catalogue)
         known = BroadcastFacts(organisation.name if organisation else "", audience, cards, self._labels)
         return replace(facts, broadcast=known)
 
@@ -59,6 +60,18 @@ def _needed(inbound: Inbound, facts: Facts) -> bool:
         case TextMessage():
             return position is not None and position.flow == broadcast.FLOW
     return False
+
+
+async def coming_cards(
+    uow: UnitOfWork, organisation_id: int, now: datetime, catalogue: Catalogue
+) -> tuple[ActivityCard, ...]:
+    """Cards for the organisation's activities with a coming session, read through a batch at a time (another
+    organisation's crisis reply is handled between two batches, never after the whole directory)."""
+    upcoming: list[Activity] = []
+    async for batch in uow.activities.batches(organisation_id, CARD_BATCH):
+        upcoming += [a for a in batch if next_occurrence(a, now, CARD_HORIZON) is not None]
+        await asyncio.sleep(0)
+    return activity_cards(upcoming, now, catalogue)
 
 
 def activity_cards(

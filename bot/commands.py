@@ -173,7 +173,7 @@ async def _with_units(settings: Settings) -> tuple[UnitOfWorkFactory, AsyncEngin
     engine = create_engine(settings.database_url)
     await prepare_database(settings, engine)
     keys = settings.data_keys or (DataCipher.new_key(),)  # organisations and invites hold no ciphertext
-    return UnitOfWorkFactory(session_factory(engine), DataCipher(keys)), engine
+    return UnitOfWorkFactory(session_factory(engine), DataCipher(keys), settings.max_listings_per_organisation), engine
 
 
 async def organisation(slug: str, name: str) -> int:
@@ -217,7 +217,9 @@ async def import_activity_file(path: Path, slug: str | None) -> int:
     units, engine = await _with_units(settings)
     try:
         await ensure_default_organisation(settings, units)
-        summary = await import_activities(units, path, slug or settings.default_organisation, utc_now())
+        summary = await import_activities(
+            units, path, slug or settings.default_organisation, utc_now(), most_records=settings.max_import_records
+        )
     except OperatorError as error:
         print(f"Could not import: {error}")
         return 1

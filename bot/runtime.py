@@ -134,7 +134,9 @@ async def build_cairn(settings: Settings, clock: Callable[[], datetime] = utc_no
     stopping = Stopping()
     engine = create_engine(settings.database_url)
     await prepare_database(settings, engine)
-    units = UnitOfWorkFactory(session_factory(engine), DataCipher(settings.data_keys))
+    units = UnitOfWorkFactory(
+        session_factory(engine), DataCipher(settings.data_keys), settings.max_listings_per_organisation
+    )
     await ensure_default_organisation(settings, units)
     catalogue = load_catalogue(settings.language)
     crisis = load_crisis_resources(settings.region)

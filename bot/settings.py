@@ -62,6 +62,8 @@ class Settings:
     dashboard_session_hours: float = 12.0
     metrics_token: str = ""  # when set, /metrics needs "Authorization: Bearer <token>"
     trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For names the client
+    max_listings_per_organisation: int = 2000  # fair sharing: no organisation's directory slows another's members
+    max_import_records: int = 1000  # services one import file may hold
     test_hold_inbox: bool = False  # tests only: store webhook updates but do not handle them (see tests/faults)
 
     @property
@@ -131,6 +133,8 @@ class Settings:
             dashboard_session_hours=_number(env, "CAIRN_DASHBOARD_SESSION_HOURS", 12.0),
             metrics_token=env.get("CAIRN_METRICS_TOKEN", "").strip(),
             trusted_proxies=_trusted_proxies(env),
+            max_listings_per_organisation=_whole(env, "CAIRN_MAX_LISTINGS_PER_ORGANISATION", 2000),
+            max_import_records=_whole(env, "CAIRN_MAX_IMPORT_RECORDS", 1000),
             test_hold_inbox=env.get("CAIRN_TEST_HOLD_INBOX", "") == "1",
         ).checked()
 
@@ -222,4 +226,14 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number") from error
     if value <= 0:
         raise SettingsError(f"{name} must be above zero")
+    return value
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        value = int(env.get(name, default))
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a whole number") from error
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1")
     return value

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flows.broadcast_counts import ShownCount
+from flows.broadcast_counts import shown_count as audience_count
 from flows.broadcast_message import MAX_TEXT, member_message
 from flows.broadcast_model import ActivityCard, AudienceFilter, CreateBroadcast
 from flows.callbacks import ButtonChoice, button_data
 from flows.consent import ConsentScope
+from flows.disclosure import THRESHOLD
 from flows.outcome import Audit, Button, EndConversation, Joined, Outcome, SaveConversation, Text, reply
 from flows.questions import record_withdrawal
 from flows.snapshot import Facts
@@ -150,7 +153,7 @@ def _audience(data: Data, facts: Facts) -> Outcome:
     summary = Text(
         "broadcast.audience",
         {
-            "people": _people(profile.count(audience)),
+            "people": _people(audience_count(profile, audience)),
             "area": audience.area or Text("broadcast.any_area"),
             "interests": Joined(chosen) if chosen else Text("broadcast.any_interest"),
         },
@@ -177,16 +180,20 @@ def _on_audience(choice: str, data: Data, facts: Facts) -> Outcome | None:
 
 def _ask_area(data: Data, facts: Facts) -> Outcome:
     assert facts.broadcast is not None
-    areas = facts.broadcast.audience.areas()[:MAX_CHOICES]
+    profile = facts.broadcast.audience
+    areas = profile.areas()[:MAX_CHOICES]
     data["areas"] = [area for area, _ in areas]
     rows: Rows = tuple(
         (
             Button(
-                Text("broadcast.choice", {"name": _label(area), "count": shown_count(n)}),
+                Text(
+                    "broadcast.choice",
+                    {"name": _label(area), "count": shown_count(audience_count(profile, AudienceFilter(area)))},
+                ),
                 button_data(FLOW, "area", str(i)),
             ),
         )
-        for i, (area, n) in enumerate(areas)
+        for i, (area, _) in enumerate(areas)
     )
     rows += ((Button(Text("broadcast.any_area"), button_data(FLOW, "area", "any")),), *_cancel_row())
     return Outcome(replies=(reply(Text("broadcast.ask_area"), buttons=rows),), effects=(_save("area", data),))
@@ -204,20 +211,25 @@ def _on_area(choice: str, data: Data, facts: Facts) -> Outcome | None:
 
 def _ask_interests(data: Data, facts: Facts) -> Outcome:
     assert facts.broadcast is not None
-    terms = facts.broadcast.audience.interests(data.get("area"))[:MAX_CHOICES]
+    profile = facts.broadcast.audience
+    terms = profile.interests(data.get("area"))[:MAX_CHOICES]
     data["terms"] = [term for term, _ in terms]
     chosen = set(data.get("interests", ()))
+    area = data.get("area")
     rows = tuple(
         (
             Button(
                 Text(
                     "broadcast.choice_on" if term in chosen else "broadcast.choice",
-                    {"name": _term(term, facts), "count": shown_count(n)},
+                    {
+                        "name": _term(term, facts),
+                        "count": shown_count(audience_count(profile, AudienceFilter(area, frozenset({term})))),
+                    },
                 ),
                 button_data(FLOW, "interests", str(i)),
             ),
         )
-        for i, (term, n) in enumerate(terms)
+        for i, (term, _) in enumerate(terms)
     )
     rows += (
         (Button(Text("broadcast.any_interest"), button_data(FLOW, "interests", "any")),),
@@ -253,7 +265,8 @@ def _preview(data: Data, facts: Facts) -> Outcome:
         rows.append((Button(Text("broadcast.button.send"), button_data(FLOW, "preview", "send")),))
     rows.append((Button(Text("broadcast.button.change"), button_data(FLOW, "preview", "change")),))
     rows.extend(_cancel_row())
-    summary = Text("broadcast.will_go_to", {"people": _people(count)}) if count else Text("broadcast.nobody")
+    shown = audience_count(facts.broadcast.audience, _filter(data))
+    summary = Text("broadcast.will_go_to", {"people": _people(shown)}) if count else Text("broadcast.nobody")
     if small:
         summary = Text("broadcast.too_small", {"size": SMALL_GROUP})
     return Outcome(
@@ -283,7 +296,9 @@ def _on_preview(choice: str, data: Data, facts: Facts) -> Outcome | None:
         return Outcome(notice=Text("broadcast.nobody" if not count else "broadcast.too_small", {"size": SMALL_GROUP}))
     card = ActivityCard.from_dict(data["card"]) if data.get("card") else None
     return Outcome(
-        replies=(reply(Text("broadcast.queued", {"people": _people(count)})),),
+        replies=(
+            reply(Text("broadcast.queued", {"people": _people(audience_count(facts.broadcast.audience, audience))})),
+        ),
         effects=(
             CreateBroadcast(data["text"], card, audience),
             Audit("broadcast_created", "organisation", facts.staff.organisation_id),
@@ -319,15 +334,31 @@ def _index(choice: str, offered: list[Any]) -> int | None:
     return index if index < len(offered) else None
 
 
-def people(count: int) -> Text:
-    """Say how many people, in words: "2,000 people"; under SMALL_GROUP, only "fewer than 5 people"."""
+def people(count: int | ShownCount) -> Text:
+    """Say how many people, in words: "2,000 people", "at least 30 people" or "fewer than 10 people".
+
+    A plain number is a count of a sent broadcast (under SMALL_GROUP only "fewer than 5"); an audience's count
+    before sending comes as a `ShownCount` (flows/broadcast_counts.py: the insight page's rules).
+    """
+    if isinstance(count, ShownCount):
+        if count.few:
+            return Text("broadcast.people_few", {"size": THRESHOLD})
+        if not count.exact:
+            return Text("broadcast.people_at_least", {"count": f"{count.at_least:,}"})
+        count = count.count
     if 0 < count < SMALL_GROUP:
         return Text("broadcast.people_few", {"size": SMALL_GROUP})
     return Text("broadcast.people", {"count": f"{count:,}"})
 
 
-def shown_count(count: int) -> Text | str:
+def shown_count(count: int | ShownCount) -> Text | str:
     """A count on a choice button, with the same small-number suppression."""
+    if isinstance(count, ShownCount):
+        if count.few:
+            return Text("broadcast.count_few", {"size": THRESHOLD})
+        if not count.exact:
+            return Text("broadcast.count_at_least", {"count": f"{count.at_least:,}"})
+        count = count.count
     return Text("broadcast.count_few", {"size": SMALL_GROUP}) if 0 < count < SMALL_GROUP else f"{count:,}"
 
 

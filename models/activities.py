@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flows.activities.facts import activity_key
 from flows.activities.model import Activity, Contact, CostOption, Location, Schedule, ServiceStatus
 from models.activity_tables import (
     ORUK_ID_LENGTH,
@@ -20,6 +21,7 @@ from models.activity_tables import (
     ActivityRow,
     ActivityScheduleRow,
 )
+from models.tables import Organisation
 
 CHUNK = 500
 """Ids per IN (...) clause: well under SQLite's and asyncpg's parameter limits."""
@@ -36,6 +38,14 @@ class UpsertResult:
     updated: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
+    over_limit: tuple[str, ...] = ()
+    """New ids refused because the organisation would list more than its limit (then nothing at all is written)."""
+    limit: int | None = None
+
+    @property
+    def refused_for_limit(self) -> bool:
+        """Say whether nothing was written because the organisation's listing limit would be passed."""
+        return bool(self.over_limit)
 
 
 @dataclass
@@ -230,9 +240,10 @@ def _same_listing(old: Activity, new: Activity) -> bool:
 class ActivityRepository:
     """Activities of organisations, as `flows.activities.model.Activity` values; lists load in a few queries."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside the given session."""
+    def __init__(self, session: AsyncSession, most_per_organisation: int | None = None) -> None:
+        """Work inside the given session; with `most_per_organisation`, refuse to list more for one organisation."""
         self._session = session
+        self.most_per_organisation = most_per_organisation
 
     async def _load(self, query: Select[ActivityRow]) -> list[Activity]:
         rows = list(await self._session.scalars(query))
@@ -281,6 +292,31 @@ class ActivityRepository:
             query = query.where(ActivityRow.status != ServiceStatus.DEFUNCT.value)
         return await self._load(query.order_by(ActivityRow.name, ActivityRow.id))
 
+    async def organisation_page(self, organisation_id: int, offset: int, limit: int) -> tuple[list[Activity], int]:
+        """Return one page of an organisation's activities (not defunct) by name, and how many there are."""
+        condition = (ActivityRow.organisation_id == organisation_id) & self._listed(False)
+        total = int(await self._session.scalar(select(func.count()).select_from(ActivityRow).where(condition)) or 0)
+        query = select(ActivityRow).where(condition).order_by(ActivityRow.name, ActivityRow.id)
+        return await self._load(query.offset(offset).limit(limit)), total
+
+    async def batches(self, organisation_id: int, size: int = 100) -> AsyncIterator[list[Activity]]:
+        """An organisation's activities (not defunct) by name, `size` at a time, for a caller that must go through
+        them all and lets other work run between two batches (the bot and the dashboard share one event loop)."""
+        offset, total = 0, 1
+        while offset < total:
+            page, total = await self.organisation_page(organisation_id, offset, size)
+            if page:
+                yield page
+            offset += size
+
+    async def by_key(self, organisation_id: int, key: str, include_defunct: bool = False) -> Activity | None:
+        """Find an organisation's activity by its short button key, reading ids only until the one is found."""
+        query = select(ActivityRow.oruk_id).where(ActivityRow.organisation_id == organisation_id)
+        if not include_defunct:
+            query = query.where(self._listed(False))
+        found = next((oruk_id for oruk_id in await self._session.scalars(query) if activity_key(oruk_id) == key), None)
+        return await self.get(found, organisation_id) if found is not None else None
+
     def _listed(self, include_defunct: bool) -> ColumnElement[bool]:
         return ActivityRow.status != ServiceStatus.DEFUNCT.value if not include_defunct else ActivityRow.id.is_not(None)
 
@@ -317,11 +353,13 @@ class ActivityRepository:
             )
             existing.update({oruk_id: (row_id, owner) for oruk_id, row_id, owner in result})
         conflicts = [key for key, (_, owner) in existing.items() if owner != organisation_id]
+        new = [key for key in latest if key not in existing]
+        if new and await self._over_limit(organisation_id, len(new)):
+            return UpsertResult(conflicts=tuple(conflicts), over_limit=tuple(new), limit=self.most_per_organisation)
         ours = [key for key in latest if key in existing and key not in conflicts]
         current = {activity.id: activity for activity in await self.get_many(ours, organisation_id)}
         changed = [key for key in ours if not _same_listing(current[key], latest[key])]
         unchanged = [key for key in ours if key not in changed]
-        new = [key for key in latest if key not in existing]
         if new:
             await self._session.execute(
                 insert(ActivityRow), [_columns(latest[key], organisation_id, now) for key in new]
@@ -349,6 +387,27 @@ class ActivityRepository:
                 await self._session.execute(insert(table), rows)
         await self._session.flush()
         return UpsertResult(tuple(new), tuple(changed), tuple(unchanged), tuple(conflicts))
+
+    async def new_over_limit(self, organisation_id: int, activity_ids: Sequence[str]) -> int:
+        """How many of these ids would be new listings, when adding them would pass the organisation's limit; 0 when
+        they fit (ids another organisation holds are not counted: an import refuses them one by one)."""
+        wanted = list(dict.fromkeys(activity_ids))
+        existing: set[str] = set()
+        for chunk in _chunks(wanted):
+            existing.update(
+                await self._session.scalars(select(ActivityRow.oruk_id).where(ActivityRow.oruk_id.in_(chunk)))
+            )
+        new = [key for key in wanted if key not in existing]
+        return len(new) if new and await self._over_limit(organisation_id, len(new)) else 0
+
+    async def _over_limit(self, organisation_id: int, adding: int) -> bool:
+        """Say whether adding listings would pass the organisation's limit (its row is locked on PostgreSQL)."""
+        if self.most_per_organisation is None:
+            return False
+        await self._session.execute(
+            select(Organisation.id).where(Organisation.id == organisation_id).with_for_update()
+        )  # two imports of one organisation at once are counted one after the other
+        return await self.count(organisation_id) + adding > self.most_per_organisation
 
     async def _row_id(self, organisation_id: int, activity_id: str) -> int | None:
         return await self._session.scalar(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Text, cast, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.activity_tables import ActivityRow
@@ -155,16 +156,25 @@ class ActivityChoices:
             .values(remind=False, reminder_outbox_id=None)
         )
 
-    async def activity_ids_near(self, organisation_id: int, area: str) -> list[str]:
-        """Return the ids of an organisation's active activities listed for an area or for everywhere.
+    async def activity_ids_near(self, organisation_id: int, area: str, most: int | None = None) -> list[str]:
+        """Return the ids of an organisation's active activities listed for an area or for everywhere (at most
+        `most`: those for the area first, then those for everywhere, each oldest first).
 
-        Reads only ids and areas, so that a member's list loads whole listings for their area alone.
+        The area is chosen in SQL (the JSON list's text holds the area as a quoted string, or is empty), so a
+        member's event never reads the rest of the directory; the exact test is made again here.
         """
-        rows = await self._session.execute(
-            select(ActivityRow.oruk_id, ActivityRow.areas).where(
-                ActivityRow.organisation_id == organisation_id, ActivityRow.status == "active"
-            )
+        text = cast(ActivityRow.areas, Text)
+        everywhere = or_(ActivityRow.areas.is_(None), text == "[]")
+        quoted = json.dumps(area).replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        query = (
+            select(ActivityRow.oruk_id, ActivityRow.areas)
+            .where(ActivityRow.organisation_id == organisation_id, ActivityRow.status == "active")
+            .where(or_(everywhere, text.like(f"%{quoted}%", escape="!")))
+            .order_by(everywhere, ActivityRow.id)
         )
+        if most is not None:
+            query = query.limit(most)
+        rows = await self._session.execute(query)
         return [oruk_id for oruk_id, areas in rows.all() if not areas or area in areas]
 
     async def _row(self, member_id: int, activity_id: str) -> ActivityResponse | None:

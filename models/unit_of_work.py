@@ -59,10 +59,13 @@ class UnitOfWork:
     inbox: InboxRepository
     dashboard: DashboardAccess
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher, most_listings: int | None = None
+    ) -> None:
         """Prepare a unit of work; the transaction starts on entry."""
         self._sessions = sessions
         self.cipher = cipher
+        self._most_listings = most_listings
         self._fold_log = False
 
     async def __aenter__(self) -> UnitOfWork:
@@ -85,7 +88,7 @@ class UnitOfWork:
         self.broadcasts = BroadcastRepository(self.session, self.cipher)
         self.broadcast_deliveries = DeliveryRepository(self.session)
         self.activity_choices = ActivityChoices(self.session)
-        self.activities = ActivityRepository(self.session)
+        self.activities = ActivityRepository(self.session, self._most_listings)
         self.inbox = InboxRepository(self.session, self.cipher)
         self.dashboard = DashboardAccess(self.session)
         return self
@@ -124,11 +127,14 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     """Makes units of work for the same database and keys."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
-        """Remember the session factory and cipher."""
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher, most_listings: int | None = None
+    ) -> None:
+        """Remember the session factory, the cipher and the most activities one organisation may list."""
         self.sessions = sessions
         self.cipher = cipher
+        self.most_listings = most_listings
 
     def __call__(self) -> UnitOfWork:
         """Start a new unit of work."""
-        return UnitOfWork(self.sessions, self.cipher)
+        return UnitOfWork(self.sessions, self.cipher, self.most_listings)

@@ -17,6 +17,8 @@ GOING = "going"
 NOT_FOR_ME = "not_for_me"
 RESPONSES = (INTERESTED, GOING, NOT_FOR_ME)
 KEY_LENGTH = 10
+MEMBER_MOST = 200
+"""The most listings read for one member's event (their area's, from their organisation): a bound, not a page."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,10 @@ class MemberResponse:
 class ActivityFacts:
     """Loaded only for events that need it: the member's choices, and the listings that concern this event.
 
-    For a member: their organisation's activities near their area with a session in the coming week. For a
-    coordinator managing listings: every activity of their organisation (not defunct).
+    For a member: their organisation's activities near their area with a session in the coming week (at most
+    `MEMBER_MOST` read). For a coordinator managing listings: every activity of their organisation (not defunct),
+    or only the one being changed; with how many the organisation lists and the most it may (`listed`,
+    `most_listed`; None when not loaded or unlimited).
     """
 
     choices: MemberChoices = field(default_factory=MemberChoices)
@@ -51,6 +55,15 @@ class ActivityFacts:
     activities: tuple[Activity, ...] = ()
     terms: tuple[TaxonomyTerm, ...] = ()  # the taxonomy, in file order
     neighbourhoods: tuple[str, ...] = ()
+    listed: int | None = None
+    most_listed: int | None = None
+    list_total: int | None = None
+    """Set when the edge read one page of a coordinator's list: `activities` is that page, of `list_total`."""
+
+    @property
+    def full(self) -> bool:
+        """Say whether the organisation already lists as many activities as it may."""
+        return self.listed is not None and self.most_listed is not None and self.listed >= self.most_listed
 
     def by_key(self, key: str) -> Activity | None:
         """Find a loaded activity by its short button key; None when it is not (or no longer) there."""

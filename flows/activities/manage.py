@@ -123,9 +123,21 @@ def on_text(text: str, facts: Facts) -> Outcome:
     return _after(step, data, facts)
 
 
+def full(facts: Facts) -> Outcome | None:
+    """Refuse to add a listing when the organisation already lists as many as it may (fair sharing)."""
+    known = facts.activities or ActivityFacts()
+    if not known.full:
+        return None
+    counts = {"count": f"{known.listed:,}", "most": f"{known.most_listed:,}"}
+    return Outcome(
+        replies=(reply(Text("manage.full", counts)),),
+        effects=(Audit("listing_refused_full", "organisation"), EndConversation()),
+    )
+
+
 def _menu_choice(value: str, facts: Facts) -> Outcome:
     if value == "add":
-        return ask(facts, {"mode": "add", "draft": {}}, "name")
+        return full(facts) or ask(facts, {"mode": "add", "draft": {}}, "name")
     if value == "edit":
         return activity_list(facts, "edit", 0)
     if value == "cancel":
@@ -225,6 +237,8 @@ def _save(value: str, data: Mapping[str, Any], facts: Facts) -> Outcome:
     activity = preview_activity(facts, data)
     if activity is None:
         return list_changed()
+    if not editing and (refused := full(facts)):
+        return refused
     action = "activity_changed" if editing else "activity_added"
     return Outcome(
         replies=(reply(Text("manage.saved", {"name": activity.name})),),

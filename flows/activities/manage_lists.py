@@ -33,7 +33,8 @@ def list_changed() -> Outcome:
 
 def menu(facts: Facts, lead: Text | None = None) -> Outcome:
     """What a coordinator can do with their organisation's listings."""
-    count = len(ours(facts))
+    known = facts.activities or ActivityFacts()
+    count = known.listed if known.listed is not None else len(ours(facts))
     rows = tuple(
         (Button(Text(f"manage.button.{name}"), button_data(FLOW, "menu", name)),)
         for name in ("add", "edit", "cancel", "done")
@@ -43,19 +44,27 @@ def menu(facts: Facts, lead: Text | None = None) -> Outcome:
 
 
 def activity_list(facts: Facts, mode: str, number: int) -> Outcome:
-    """A page of the organisation's activities to change, or (with sessions soon) to cancel one of."""
+    """A page of the organisation's activities to change, or (with sessions soon) to cancel one of.
+
+    The edge reads only the page asked for when it can (`ActivityFacts.list_total`); otherwise it is cut from all.
+    """
+    known = facts.activities or ActivityFacts()
     found = ours(facts)
-    if mode == "cancel":
-        found = [a for a in found if occurrences(a, facts.now, facts.now + CANCEL_WINDOW, limit=1)]
-    if not found:
+    if known.list_total is not None:
+        total, shown = known.list_total, found
+    else:
+        if mode == "cancel":
+            found = [a for a in found if occurrences(a, facts.now, facts.now + CANCEL_WINDOW, limit=1)]
+        total, shown = len(found), found[number * LIST_PAGE : (number + 1) * LIST_PAGE]
+    if not total:
         return menu(facts, Text(f"manage.nothing_to_{mode}"))
-    pages = (len(found) + LIST_PAGE - 1) // LIST_PAGE
+    pages = (total + LIST_PAGE - 1) // LIST_PAGE
     if number >= pages:
         return list_changed()
     pick = "pick" if mode == "edit" else "cpick"
     rows: list[tuple[Button, ...]] = [
         (Button(Text("activities.plain", {"text": a.name[:60]}), button_data(FLOW, pick, activity_key(a.id))),)
-        for a in found[number * LIST_PAGE : (number + 1) * LIST_PAGE]
+        for a in shown
     ]
     paging = "epage" if mode == "edit" else "cpage"
     moves = []

@@ -192,14 +192,29 @@ def parse_service(
     return activity, notes
 
 
-def parse_services(data: Any, organisation_id: int, taxonomy: Taxonomy, today: date) -> ImportResult:
-    """Read every service in decoded JSON (one service, a list, or a paged response)."""
+def too_many(count: int, most: int | None) -> ImportResult | None:
+    """Refuse a whole file that holds more services than one import may (fair sharing between organisations)."""
+    if most is None or count <= most:
+        return None
+    note = (
+        f"this file holds {count:,} services; one import may hold at most {most:,} "
+        "(CAIRN_MAX_IMPORT_RECORDS). Nothing was imported: split the file and import the parts one by one"
+    )
+    return ImportResult(notes=(note,), readable=False, seen=count)
+
+
+def parse_services(
+    data: Any, organisation_id: int, taxonomy: Taxonomy, today: date, most: int | None = None
+) -> ImportResult:
+    """Read every service in decoded JSON (one service, a list, or a paged response); at most `most` of them."""
     found = services_in(data)
     if found is None:
         return ImportResult(
             notes=("no services found: expected a service, a list of services or a paged response",), readable=False
         )
     services, page_notes = found
+    if refused := too_many(len(services), most):
+        return refused
     collected = _Collector(notes=list(page_notes))
     for position, service in enumerate(services, start=1):
         add_service(collected, position, service, organisation_id, taxonomy, today)
@@ -223,14 +238,19 @@ def add_service(
         collected.unused.update(key for key in service if isinstance(key, str) and key not in USED_FIELDS)
 
 
-def parse_document(content: str, filename: str, organisation_id: int, taxonomy: Taxonomy, today: date) -> ImportResult:
-    """Read a file's text as JSON or CSV (by its extension, else by its first character)."""
+def parse_document(
+    content: str, filename: str, organisation_id: int, taxonomy: Taxonomy, today: date, most: int | None = None
+) -> ImportResult:
+    """Read a file's text as JSON or CSV (by its extension, else by its first character); a file with more than
+    `most` services is refused whole, before any of them is read."""
     stripped = content.lstrip("\ufeff \t\r\n")
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     if suffix == "csv" or (suffix != "json" and stripped[:1] not in ("{", "[")):
         services, notes = csv_services(stripped)
         if services is None:
             return ImportResult(notes=tuple(notes), readable=False)
+        if refused := too_many(len(services), most):
+            return refused
         collected = _Collector(notes=notes)
         for position, service in enumerate(services, start=1):
             add_service(collected, position, service, organisation_id, taxonomy, today)
@@ -239,4 +259,4 @@ def parse_document(content: str, filename: str, organisation_id: int, taxonomy: 
         data = json.loads(stripped)
     except (ValueError, RecursionError) as error:
         return ImportResult(notes=(f"the file is not valid JSON ({type(error).__name__})",), readable=False)
-    return parse_services(data, organisation_id, taxonomy, today)
+    return parse_services(data, organisation_id, taxonomy, today, most)

@@ -35,6 +35,16 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
+def test_the_fair_sharing_limits_have_defaults_and_refuse_nonsense() -> None:
+    settings = Settings.from_env({})
+    assert (settings.max_listings_per_organisation, settings.max_import_records) == (2000, 1000)
+    chosen = Settings.from_env({"CAIRN_MAX_LISTINGS_PER_ORGANISATION": "50", "CAIRN_MAX_IMPORT_RECORDS": "10"})
+    assert (chosen.max_listings_per_organisation, chosen.max_import_records) == (50, 10)
+    for name, value in (("CAIRN_MAX_LISTINGS_PER_ORGANISATION", "0"), ("CAIRN_MAX_IMPORT_RECORDS", "many")):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: value})
+
+
 def test_help_lists_every_command() -> None:
     result = run_cli("--help", env={"PATH": "/usr/bin:/bin"})
     for command in ["demo", "run", "migrate", "rotate-keys", "generate-key", "create-organisation", "create-invite"]:

@@ -175,7 +175,7 @@ async def test_stop_these_messages_and_a_blocked_member_are_respected_by_later_b
     bo.user.block()
 
     audience, summary = await compose(coordinator, NEWS)
-    assert "fewer than 5 people" in audience and summary == "This will go to fewer than 5 people."
+    assert "fewer than 10 people" in audience and summary == "This will go to fewer than 10 people."
     await coordinator.tap("Send")
     await all_broadcasts_done(bot, 1, timeout=30)
     assert (copies(bot, 8601), copies(bot, 8602), copies(bot, 8603)) == (1, 0, 1)
@@ -207,7 +207,7 @@ async def test_stop_these_messages_and_a_blocked_member_are_respected_by_later_b
         assert pending == "skipped"
 
     audience, summary = await compose(coordinator, "Second news")
-    assert summary == "This will go to fewer than 5 people."
+    assert summary == "This will go to fewer than 10 people."
     await coordinator.tap("Send")
     await all_broadcasts_done(bot, 3, timeout=30)
     assert (copies(bot, 8601, "Second news"), copies(bot, 8603, "Second news")) == (0, 1)

@@ -79,15 +79,15 @@ def test_a_coordinator_writes_attaches_a_card_filters_previews_and_sends() -> No
     (audience,) = talk.tap("Leith walking group")
     assert "27 people" in audience and "Any area" in audience
     talk.tap("Choose an area")
-    assert set(talk.last_buttons) >= {"EH6 (15)", "EH7 (5)", "EH8 (fewer than 5)", "Any area"}
+    assert set(talk.last_buttons) >= {"EH6 (15)", "EH7 (fewer than 10)", "EH8 (fewer than 10)", "Any area"}
     (audience,) = talk.tap("EH6 (15)")
     assert "15 people" in audience and "EH6" in audience
     talk.tap("Choose interests")
-    assert set(talk.last_buttons) >= {"Walking (10)", "art (5)"}
-    talk.tap("Walking (10)")
-    assert "✓ Walking (10)" in talk.last_buttons
+    assert set(talk.last_buttons) >= {"Walking (at least 10)", "art (fewer than 10)"}  # interests: never exact
+    talk.tap("Walking (at least 10)")
+    assert "✓ Walking (at least 10)" in talk.last_buttons
     (audience,) = talk.tap("Done")
-    assert "10 people" in audience and "Interests: Walking" in audience
+    assert "at least 10 people" in audience and "Interests: Walking" in audience
     intro, shown, summary = talk.tap("Preview")
     assert "exactly what members will see" in intro
     assert shown.startswith("Walk with us on Tuesday!")
@@ -95,9 +95,9 @@ def test_a_coordinator_writes_attaches_a_card_filters_previews_and_sends() -> No
     assert "News from Hillside Community Hub" in shown
     preview = talk.last.replies[1]
     assert [[b.data for b in row] for row in preview.buttons] == [[STOP_DATA]]
-    assert summary == "This will go to 10 people."
+    assert summary == "This will go to at least 10 people."
     (queued,) = talk.tap("Send")
-    assert "on its way to 10 people" in queued
+    assert "on its way to at least 10 people" in queued
     (created,) = effects_of(talk.last, CreateBroadcast)
     assert created == CreateBroadcast(
         "Walk with us on Tuesday!", CARDS[0], AudienceFilter("EH6", frozenset({"walking"}))
@@ -162,7 +162,7 @@ def test_change_the_message_or_the_audience_from_the_preview_then_cancel() -> No
     talk.tap("Choose an area")
     talk.tap("EH7")
     _, _, summary = talk.tap("Preview")
-    assert summary == "This will go to 5 people."
+    assert summary == "This will go to fewer than 10 people."
     (cancelled,) = talk.tap("Cancel")
     assert cancelled == "OK, nothing was sent."
     assert effects_of(talk.last, EndConversation) and not effects_of(talk.last, CreateBroadcast)
@@ -181,8 +181,8 @@ def test_a_narrowed_audience_of_a_few_people_is_not_counted_exactly_nor_sent_to(
     talk.say("/broadcast")
     talk.say("Art club is back")
     talk.tap("Choose an area")
-    (audience,) = talk.tap("EH8 (fewer than 5)")
-    assert "fewer than 5 people" in audience and "2 people" not in audience
+    (audience,) = talk.tap("EH8 (fewer than 10)")
+    assert "fewer than 10 people" in audience and "2 people" not in audience
     _, _, summary = talk.tap("Preview")
     assert "groups of 5 or more" in summary and "Send" not in talk.last_buttons
     (refused,) = talk.press("bc:preview:send")  # a forged or stale Send is refused the same way

@@ -217,7 +217,11 @@ async def test_activity_facts_load_only_when_needed_and_only_near_the_member(dat
         ]
         assert loaded.activities.neighbourhoods == ("Leith",) and loaded.activities.choices.interests == {"walking"}
         managed = await loader.add(uow, _facts(organisation_id, staff=True), alice.id, Command("listings"))
-        assert managed.activities is not None and len(managed.activities.activities) == 9
+        assert managed.activities is not None and managed.activities.listed == 9, "the menu needs the count only"
+        assert managed.activities.activities == ()
+        paged = await loader.add(uow, _facts(organisation_id, staff=True), alice.id, ButtonPress("lm:epage:1"))
+        assert paged.activities is not None and paged.activities.list_total == 9
+        assert len(paged.activities.activities) == 4, "the second page of five, read in SQL"
 
 
 async def test_stop_withdraws_pending_activity_reminders_through_the_effect_applier(database: Database) -> None:

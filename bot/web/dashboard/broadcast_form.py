@@ -2,9 +2,9 @@
 
 The same rules as the bot: the message up to 3,000 characters; an activity card only for one of the organisation's
 coming activities; the audience is everyone in the organisation who asked for news, optionally one area and any of
-some interests; a narrowed audience under 5 (SMALL_GROUP) is not sent to. Unlike the bot's "fewer than 5", the
-dashboard shows no count of members under 10 (SHOWN_FROM, as the insight page): 1 to 9 read "fewer than 10", so an
-area the insight page hides cannot show here as "7 people".
+some interests; a narrowed audience under 5 (SMALL_GROUP) is not sent to. The audience's counts follow the
+insight page's rules (flows/broadcast_counts.py, as the bot's): no count under 10 (SHOWN_FROM) is shown, and none
+that another shown count would give away by subtraction ("everyone 14" and "EH6 11" are never both shown).
 Nothing the browser sends is trusted: the card, the area and the interests are looked up again on every step.
 """
 
@@ -17,7 +17,9 @@ from typing import Any
 
 from multidict import MultiMapping
 
-from flows.broadcast import SMALL_GROUP, people, too_small
+from flows.broadcast import SMALL_GROUP, people, shown_count, too_small
+from flows.broadcast_counts import ShownCount
+from flows.broadcast_counts import shown_count as audience_count
 from flows.broadcast_message import MAX_TEXT, member_message
 from flows.broadcast_model import ActivityCard, AudienceFilter, AudienceProfile, CreateBroadcast
 from flows.outcome import Text
@@ -58,6 +60,7 @@ class Checked:
     audience: AudienceFilter = field(default_factory=AudienceFilter)
     card: ActivityCard | None = None
     text: str = ""
+    shown: ShownCount | None = None  # the count as it may be shown (None: shown as `count`)
 
     @property
     def sendable(self) -> bool:
@@ -114,21 +117,30 @@ def check(
     offered = {term for term, _ in profile.interests()}
     interests = frozenset(term for term in form.interests if term in offered)
     audience = AudienceFilter(area, interests)
-    return Checked(errors, profile.count(audience), audience, card, form.text)
+    return Checked(errors, profile.count(audience), audience, card, form.text, audience_count(profile, audience))
 
 
 def area_choices(profile: AudienceProfile, form: ComposeForm, catalogue: Catalogue) -> list[Choice]:
     """Every area members gave, most people first, with counts (under 10 shown as "fewer than 10")."""
-    return [Choice(area, area, count_words(n, catalogue), area == form.area) for area, n in profile.areas()]
+    return [
+        Choice(area, area, count_words(audience_count(profile, AudienceFilter(area)), catalogue), area == form.area)
+        for area, _ in profile.areas()
+    ]
 
 
 def interest_choices(
     profile: AudienceProfile, form: ComposeForm, labels: dict[str, str], catalogue: Catalogue
 ) -> list[Choice]:
     """The interests members gave (within the chosen area), most people first, with counts."""
+    area = form.area or None
     return [
-        Choice(term, labels.get(term, term), count_words(n, catalogue), term in form.interests)
-        for term, n in profile.interests(form.area or None)
+        Choice(
+            term,
+            labels.get(term, term),
+            count_words(audience_count(profile, AudienceFilter(area, frozenset({term}))), catalogue),
+            term in form.interests,
+        )
+        for term, _ in profile.interests(area)
     ]
 
 
@@ -138,18 +150,24 @@ def audience_words(checked: Checked, catalogue: Catalogue) -> str:
         return catalogue.render(Text("broadcast.nobody"))
     if too_small(checked.audience, checked.count):
         return catalogue.render(Text("broadcast.too_small", {"size": SMALL_GROUP}))
-    return catalogue.render(Text("broadcast.will_go_to", {"people": people_words(checked.count, catalogue)}))
+    shown = checked.shown or checked.count
+    return catalogue.render(Text("broadcast.will_go_to", {"people": people_words(shown, catalogue)}))
 
 
-def people_words(count: int, catalogue: Catalogue) -> str:
+def people_words(count: int | ShownCount, catalogue: Catalogue) -> str:
     """A number of people with the dashboard's small-number rule: "12 people", "fewer than 10 people", "0 people"."""
+    if isinstance(count, ShownCount):
+        return catalogue.render(people(count))
     if 0 < count < SHOWN_FROM:
         return catalogue.render(Text("broadcast.people_few", {"size": SHOWN_FROM}))
     return catalogue.render(people(count))
 
 
-def count_words(count: int, catalogue: Catalogue) -> str:
-    """A bare count with the dashboard's small-number rule: "12", "fewer than 10", "0"."""
+def count_words(count: int | ShownCount, catalogue: Catalogue) -> str:
+    """A bare count with the dashboard's small-number rule: "12", "fewer than 10", "at least 20", "0"."""
+    if isinstance(count, ShownCount):
+        words = shown_count(count)
+        return words if isinstance(words, str) else catalogue.render(words)
     if 0 < count < SHOWN_FROM:
         return catalogue.render(Text("broadcast.count_few", {"size": SHOWN_FROM}))
     return f"{count:,}"

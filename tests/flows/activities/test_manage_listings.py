@@ -264,3 +264,47 @@ def test_amounts_are_read_in_pounds(typed: str, expected: float | None) -> None:
 )
 def test_a_venue_postcode_is_kept_whole_and_tidy(typed: str, expected: str | None) -> None:
     assert parse_postcode(typed) == expected
+
+
+def test_an_organisation_at_its_listing_limit_is_told_so_and_nothing_is_added() -> None:
+    d = coordinator_dialogue()
+    d.most_listed = 9
+    (menu,) = d.say("/listings")
+    assert "lists 9 activities" in menu
+    (refusal,) = d.tap("Add an activity")
+    assert "lists 9 activities, the most one organisation may list (9)" in refusal
+    assert "Nothing new has been added" in refusal
+    assert d.audits[-1] == Audit("listing_refused_full", "organisation") and d.member.conversation is None
+    assert d.effects(SaveActivity) == []
+
+
+def test_a_limit_reached_while_writing_refuses_the_save_but_changes_still_save() -> None:
+    d = coordinator_dialogue()
+    d.most_listed = 10
+    d.say("/listings")
+    d.tap("Add an activity")
+    d.say("Coffee Morning")
+    d.tap("Skip")
+    d.tap("Every week")
+    d.tap("Wednesday")
+    d.tap("Done")
+    d.say("10:30-12")
+    d.say("St Mary's Hall, 1 Kirk Street")
+    d.say("eh6 7bw")
+    d.tap("Only people in EH6")
+    d.tap("Free")
+    d.tap("Meeting people")
+    (preview,) = d.tap("Done")
+    assert "Coffee Morning" in preview
+    d.most_listed = 9  # another coordinator added one meanwhile
+    (refusal,) = d.tap("Save")
+    assert "the most one organisation may list (9)" in refusal and d.effects(SaveActivity) == []
+    d.say("/listings")
+    d.tap("Change an activity")
+    d.tap("Leith Walking Group")
+    d.tap("Cost")
+    d.tap("There is a cost")
+    d.say("4")
+    d.tap("Save")
+    assert len(d.effects(SaveActivity)) == 1, "changing a listing already held is never refused"
+    assert d.audits[-1] == Audit("activity_changed", "activity")

@@ -152,10 +152,11 @@ class ActivityDialogue(Dialogue):
     audits: list[Audit] = field(default_factory=list)
     loads: list[str | None] = field(default_factory=list)
     suggested: int = 0
+    most_listed: int | None = None  # the organisation's listing limit, as the edge reads it from settings
 
     def _facts(self, inbound: Inbound) -> Facts:
         facts = super()._facts(inbound)
-        need = needed(inbound, self.member.conversation, facts.instruments)
+        need = needed(inbound, self.member.conversation, facts.instruments, facts.language)
         self.loads.append(need.value if need else None)
         known = ActivityFacts(
             choices=self.choices,
@@ -163,6 +164,8 @@ class ActivityDialogue(Dialogue):
             activities=self.directory,
             terms=TERMS,
             neighbourhoods=NEIGHBOURHOODS,
+            listed=sum(a.organisation_id == self.staff.organisation_id for a in self.directory) if self.staff else None,
+            most_listed=self.most_listed if self.staff else None,
         )
         return replace(facts, staff=self.staff, member_id=1, activities=known if need else None)
 

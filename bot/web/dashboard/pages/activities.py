@@ -7,6 +7,7 @@ go hear about a cancelled or moved session the same way, through the outbox, in 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import asdict
 from datetime import timedelta
@@ -58,14 +59,14 @@ BASE = "/dashboard/activities"
 KEY = r"{key:[0-9a-f]{10}}"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MOST_PEOPLE = 10_000
+LIST_PAGE = 50
+"""Activities a page of the list shows: the page is read in SQL, never the whole directory."""
 UPLOAD_TYPES = ".json,.csv,application/json,text/csv"
 
 
 async def _ours(uow: UnitOfWork, user: DashboardUser, key: str) -> Activity:
     """The organisation's listing with this key, or 404 (another organisation's is not confirmed to exist)."""
-    found = next(
-        (a for a in await uow.activities.for_organisation(user.organisation_id) if activity_key(a.id) == key), None
-    )
+    found = await uow.activities.by_key(user.organisation_id, key)
     if found is None:
         raise web.HTTPNotFound()
     return found
@@ -74,20 +75,59 @@ async def _ours(uow: UnitOfWork, user: DashboardUser, key: str) -> Activity:
 @routes.get(BASE)
 @coordinator_only
 async def activities(request: web.Request) -> web.Response:
-    """List the organisation's activities, soonest questions first: what is on and for whom."""
+    """List one page of the organisation's activities by name: what is on and for whom."""
     deps, user = deps_of(request), user_of(request)
+    raw = request.query.get("page", "1")
+    number = int(raw) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
     async with deps.units() as uow:
-        listed = await uow.activities.for_organisation(user.organisation_id)
+        listed, total = await uow.activities.organisation_page(
+            user.organisation_id, (number - 1) * LIST_PAGE, LIST_PAGE
+        )
+        held = await uow.activities.count(user.organisation_id)  # defunct ones too: they count against the limit
+    pages = max(1, -(-total // LIST_PAGE))
+    if number > pages:
+        raise web.HTTPNotFound()
     now = deps.clock()
-    rows = [list_row(a, now, deps.catalogue, deps.settings.neighbourhoods) for a in listed]
-    return render(request, "activities.html", {"rows": rows})
+    neighbourhoods = deps.settings.neighbourhoods
+    # working out each listing's next session is the page's own CPU work: in a thread, the bot's loop (and another
+    # organisation's crisis reply) waits for it a few milliseconds at a time, not for the whole page
+    rows = await asyncio.to_thread(lambda: [list_row(a, now, deps.catalogue, neighbourhoods) for a in listed])
+    most = deps.settings.max_listings_per_organisation
+    context = {
+        "rows": rows,
+        "total": total,
+        "page": number,
+        "pages": pages,
+        "first": (number - 1) * LIST_PAGE + 1,
+        "last": (number - 1) * LIST_PAGE + len(rows),
+        "most": most,
+        "held": held,
+        "full": held >= most,
+    }
+    return render(request, "activities.html", context)
 
 
 @routes.get(BASE + "/new")
 @coordinator_only
 async def new_activity(request: web.Request) -> web.Response:
-    """The form for a new listing."""
+    """The form for a new listing (or, when the organisation lists as many as it may, why not)."""
+    deps, user = deps_of(request), user_of(request)
+    async with deps.units() as uow:
+        full = await _full(uow, user, deps.settings.max_listings_per_organisation)
+    if full:
+        return _form_page(request, new_form(), {"form": full}, None, status=409)
     return _form_page(request, new_form(), {}, None)
+
+
+async def _full(uow: UnitOfWork, user: DashboardUser, most: int) -> str:
+    """The refusal to show when the organisation already lists as many activities as it may; empty otherwise."""
+    held = await uow.activities.count(user.organisation_id)
+    if held < most:
+        return ""
+    return (
+        f"Your organisation lists {held:,} activities, the most one organisation may list ({most:,}). "
+        "Mark old ones as ended or remove them in your directory and import it again before adding another."
+    )
 
 
 @routes.post(BASE + "/new")
@@ -163,6 +203,9 @@ async def _save(request: web.Request, key: str | None) -> web.StreamResponse:
         if result is None:
             errors = {"form": "This form has expired. Please start again."}
             return _form_page(request, new_form(), errors, existing, status=409)
+        if result.refused_for_limit:
+            errors = {"form": await _full(uow, user, result.limit or 0) or "Your organisation lists the most it may."}
+            return _form_page(request, form, errors, existing, status=409)
         action = "activity_added" if result.added else "activity_changed" if result.updated else ""
         if action:
             await uow.audit.record(action, "activity", None, now, user.member_id, user.organisation_id)
@@ -291,7 +334,13 @@ async def import_file(request: web.Request) -> web.Response:
     if not allowed:
         raise web.HTTPForbidden(reason="This page is for coordinators.")
     summary = await import_document(
-        deps.units, decode_text(data), name, user.organisation_id, deps.clock(), actor_member_id=user.member_id
+        deps.units,
+        decode_text(data),
+        name,
+        user.organisation_id,
+        deps.clock(),
+        actor_member_id=user.member_id,
+        most_records=deps.settings.max_import_records,
     )
     head, *lines = report_lines(summary, name)
     context = _import_context(request) | {"report": {"head": head, "lines": lines, "ok": summary.readable}}
@@ -299,4 +348,11 @@ async def import_file(request: web.Request) -> web.Response:
 
 
 def _import_context(request: web.Request, problem: str = "") -> dict[str, Any]:
-    return {"problem": problem, "accept": UPLOAD_TYPES, "limit_mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+    settings = deps_of(request).settings
+    return {
+        "problem": problem,
+        "accept": UPLOAD_TYPES,
+        "limit_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+        "most_records": settings.max_import_records,
+        "most_listings": settings.max_listings_per_organisation,
+    }

@@ -18,7 +18,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from bot.broadcast_effects import create_broadcast
-from bot.broadcast_facts import activity_cards
+from bot.broadcast_facts import coming_cards
 from bot.web.dashboard.activity_view import interest_labels
 from bot.web.dashboard.auth import DashboardUser, coordinator_only, user_of
 from bot.web.dashboard.broadcast_form import (
@@ -39,6 +39,8 @@ from bot.web.dashboard.deps import DashboardDeps, deps_of
 from bot.web.dashboard.render import flash, render, see_other
 from bot.web.dashboard.writing import signpost_for, still_coordinator
 from flows.broadcast import SMALL_GROUP
+from flows.broadcast_counts import ShownCount
+from flows.broadcast_counts import shown_count as audience_count
 from flows.broadcast_message import MAX_TEXT, member_message
 from flows.broadcast_model import ActivityCard, AudienceProfile
 from models.broadcasts import BroadcastSummary, DeliveryCounts
@@ -140,7 +142,8 @@ async def send(request: web.Request) -> web.StreamResponse:
             raise
         flash(request, ALREADY_SENT)
         return see_other(f"{BASE}/{created_by_other}")
-    flash(request, f"Your news is on its way to {people_words(created[1], deps.catalogue)}.")
+    sent_to = ShownCount(created[1], checked.shown is not None and checked.shown.exact and checked.count == created[1])
+    flash(request, f"Your news is on its way to {people_words(sent_to, deps.catalogue)}.")
     return see_other(f"{BASE}/{created[0]}")
 
 
@@ -208,8 +211,7 @@ async def _choices(
     """The audience now, the activities a card may show, and the organisation's name for the footer."""
     organisation = await uow.organisations.by_id(user.organisation_id)
     profile = await uow.broadcasts.audience_profile(user.organisation_id)
-    listed = await uow.activities.for_organisation(user.organisation_id)
-    cards = activity_cards(listed, deps.clock(), deps.catalogue)
+    cards = await coming_cards(uow, user.organisation_id, deps.clock(), deps.catalogue)
     return profile, cards, organisation.name if organisation else ""
 
 
@@ -226,7 +228,7 @@ async def _compose_page(
         "errors": errors,
         "limit": MAX_TEXT,
         "cards": cards,
-        "everyone": people_words(profile.count(), deps.catalogue),
+        "everyone": people_words(audience_count(profile), deps.catalogue),
         "areas": area_choices(profile, form, deps.catalogue),
         "interests": interest_choices(profile, form, labels, deps.catalogue),
         "audience": audience_words(checked, deps.catalogue),
