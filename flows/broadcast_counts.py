@@ -89,3 +89,11 @@ def linked_counts(profile: AudienceProfile) -> LinkedCounts:
     everyone = profile.count()
     counts = {EVERYONE: everyone, **areas, NO_AREA: everyone - sum(areas.values())}
     return LinkedCounts.of(counts, [((*areas, NO_AREA), EVERYONE)], unshown=(NO_AREA,), spare=areas)
+
+
+def after_sending(count: int, audience: AudienceFilter) -> ShownCount:
+    """How a sent broadcast's counts (people, sent, failed, left) may be shown: exactly only for news to everyone.
+    A narrowed audience's exact count could be subtracted from another one shown (news to everyone, 14; to EH6,
+    11), so it reads "fewer than 10" or "at least N", as before sending; under 10 it is never exact."""
+    everyone = audience.area is None and not audience.interests
+    return ShownCount(count, count == 0 or (everyone and count >= THRESHOLD))

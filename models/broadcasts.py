@@ -40,6 +40,7 @@ class ProgressTarget:
     chat_id: int | None
     message_id: int | None
     recipients: int
+    narrowed: bool = False  # sent to an area or to interests, not to everyone: its counts are never exact
 
 
 @dataclass(frozen=True)
@@ -189,12 +190,11 @@ class BroadcastRepository:
         return [self._summary(row) for row in rows]
 
     def _summary(self, row: Broadcast) -> BroadcastSummary:
-        audience = json.loads(row.audience or "{}")
         return BroadcastSummary(
             id=row.id,
             text=self._cipher.decrypt(row.text_encrypted),
             card=ActivityCard.from_dict(json.loads(row.card)) if row.card else None,
-            audience=AudienceFilter(audience.get("area"), frozenset(audience.get("interests") or ())),
+            audience=stored_audience(row.audience),
             recipients=row.recipients,
             status=row.status,
             created_at=row.created_at,
@@ -236,7 +236,9 @@ class BroadcastRepository:
     async def progress_targets(self, broadcast_ids: Sequence[int] | None = None) -> list[ProgressTarget]:
         """List broadcasts (those sending, or the ones named) with the chat and message showing their progress."""
         query = (
-            select(Broadcast.id, Member.chat_id, Broadcast.progress_message_id, Broadcast.recipients)
+            select(
+                Broadcast.id, Member.chat_id, Broadcast.progress_message_id, Broadcast.recipients, Broadcast.audience
+            )
             .outerjoin(Member, Member.id == Broadcast.author_member_id)
             .order_by(Broadcast.id)
         )
@@ -244,7 +246,8 @@ class BroadcastRepository:
             query = query.where(Broadcast.status == "sending")
         else:
             query = query.where(Broadcast.id.in_(broadcast_ids))
-        return [ProgressTarget(*row) for row in (await self._session.execute(query)).all()]
+        rows = (await self._session.execute(query)).all()
+        return [ProgressTarget(*row[:4], narrowed=stored_audience(row[4]) != AudienceFilter()) for row in rows]
 
     async def claim_progress(self, broadcast_id: int, now: datetime, every: timedelta) -> bool:
         """Take the turn to show progress (one instance every `every`); False if it is not time yet."""
@@ -296,3 +299,9 @@ class BroadcastRepository:
             if getattr(result, "rowcount", 0):
                 finished.append(broadcast_id)
         return finished
+
+
+def stored_audience(stored: str | None) -> AudienceFilter:
+    """A broadcast's audience filter as it was stored."""
+    audience = json.loads(stored or "{}")
+    return AudienceFilter(audience.get("area"), frozenset(audience.get("interests") or ()))

@@ -26,7 +26,10 @@ from bot.telegram.aiohttp_request import may_have_arrived
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.render import MAX_TEXT, keyboard
 from bot.telegram.sending import retry_seconds
+from flows.broadcast import shown_count
+from flows.broadcast_counts import after_sending
 from flows.broadcast_message import member_message
+from flows.broadcast_model import AudienceFilter
 from flows.outcome import Reply, Text, reply
 from flows.texts import Catalogue
 from models.broadcast_deliveries import LEASE, LeasedDelivery, Outcome, Result
@@ -316,7 +319,9 @@ class BroadcastJob:
         """Send or edit one progress message; a failed edit is skipped."""
         if target.chat_id is None:
             return
-        text = self._catalogue.render_reply(progress_reply(target.recipients, counts, done=done))
+        text = self._catalogue.render_reply(
+            progress_reply(target.recipients, counts, done=done, narrowed=target.narrowed)
+        )
         try:
             if self._limiter is not None:
                 await self._limiter.acquire(target.chat_id)
@@ -335,19 +340,22 @@ class BroadcastJob:
             log.info("broadcast_progress_skipped reason=%s", type(error).__name__)
 
 
-def progress_reply(total: int, counts: DeliveryCounts, *, done: bool) -> Reply:
-    """The coordinator's progress message: sent, failed, left; and a final "Done"."""
-    numbers = {
-        "total": f"{total:,}",
-        "sent": f"{counts.sent:,}",
-        "failed": f"{counts.failed:,}",
-        "left": f"{counts.left:,}",
-    }
+def progress_reply(total: int, counts: DeliveryCounts, *, done: bool, narrowed: bool = False) -> Reply:
+    """The coordinator's progress message: sent, failed, left; and a final "Done". Counts follow the small-number
+    rule of audience counts (flows.broadcast_counts.after_sending): under 10 never shown, and never exact for news
+    sent to an area or to interests."""
+    audience = AudienceFilter(area="narrowed") if narrowed else AudienceFilter()
+
+    def shown(count: int) -> Text | str:
+        return shown_count(after_sending(count, audience))
+
+    numbers = {"total": shown(total), "sent": shown(counts.sent), "failed": shown(counts.failed),
+               "left": shown(counts.left)}  # fmt: skip
     if not done:
         return reply(Text("broadcast.progress", numbers))
     parts = [Text("broadcast.done", numbers)]
     if counts.uncertain:
-        parts.append(Text("broadcast.done_uncertain", {"count": f"{counts.uncertain:,}"}))
+        parts.append(Text("broadcast.done_uncertain", {"count": shown(counts.uncertain)}))
     if counts.skipped:
-        parts.append(Text("broadcast.done_skipped", {"count": f"{counts.skipped:,}"}))
+        parts.append(Text("broadcast.done_skipped", {"count": shown(counts.skipped)}))
     return reply(*parts)

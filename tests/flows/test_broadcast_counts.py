@@ -72,3 +72,11 @@ def test_no_difference_of_two_exact_counts_and_no_remainder_is_under_ten(sizes: 
     if "everyone" in exact:
         rest = exact["everyone"] - sum(n for name, n in exact.items() if name != "everyone")
         assert rest == 0 or rest >= THRESHOLD
+
+
+def test_counts_after_sending_are_exact_only_for_news_to_everyone_so_two_sent_counts_give_nothing_away() -> None:
+    from flows.broadcast_counts import after_sending
+
+    everyone, eh6 = after_sending(14, AudienceFilter()), after_sending(11, AudienceFilter(area="EH6"))
+    assert everyone.exact and not eh6.exact, "'everyone 14' and 'EH6 11' are never both shown"
+    assert after_sending(3, AudienceFilter()).few and after_sending(0, AudienceFilter(area="EH6")).exact

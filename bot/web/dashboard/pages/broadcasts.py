@@ -39,7 +39,7 @@ from bot.web.dashboard.deps import DashboardDeps, deps_of
 from bot.web.dashboard.render import flash, render, see_other
 from bot.web.dashboard.writing import signpost_for, still_coordinator
 from flows.broadcast import SMALL_GROUP
-from flows.broadcast_counts import ShownCount
+from flows.broadcast_counts import ShownCount, after_sending
 from flows.broadcast_counts import shown_count as audience_count
 from flows.broadcast_message import MAX_TEXT, member_message
 from flows.broadcast_model import ActivityCard, AudienceProfile
@@ -68,7 +68,7 @@ async def broadcasts(request: web.Request) -> web.Response:
             "id": b.id,
             "when": _when(b.created_at),
             "text": b.text if len(b.text) <= 80 else b.text[:79].rstrip() + "…",
-            "people": people_words(b.recipients, deps.catalogue),
+            "people": people_words(after_sending(b.recipients, b.audience), deps.catalogue),
             "status": STATUS_WORDS.get(b.status, b.status),
         }
         for b in sent
@@ -161,7 +161,7 @@ async def progress_page(request: web.Request) -> web.Response:
         "broadcast": summary,
         "message": deps.catalogue.render_reply(shown),
         "when": _when(summary.created_at),
-        "people": people_words(summary.recipients, deps.catalogue),
+        "people": people_words(after_sending(summary.recipients, summary.audience), deps.catalogue),
         "area": summary.audience.area or "Any area",
         "interests": ", ".join(labels.get(t, t) for t in sorted(summary.audience.interests)) or "Any interest",
         "progress": progress_numbers(summary, counts, deps),
@@ -182,7 +182,7 @@ def progress_numbers(summary: BroadcastSummary, counts: DeliveryCounts, deps: Da
     """The progress counts with the dashboard's small-number rule: a count from 1 to 9 reads "fewer than 10"."""
 
     def shown(count: int) -> str:
-        return count_words(count, deps.catalogue)
+        return count_words(after_sending(count, summary.audience), deps.catalogue)
 
     return {
         "status": summary.status,
