@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flows.assistance import crisis_resources
+from flows.assistance import resources_text
 from flows.callbacks import button_data
+from flows.crisis import CrisisResources
 from flows.outcome import Button, Reply, Text, reply
 from flows.safeguarding.model import ROTA_TIMEZONE
-from flows.snapshot import Facts
 from flows.staff import ALERT_FLOW, alert_buttons, holder_buttons
 
 
@@ -72,14 +72,14 @@ def claimed_notice(alert_id: int, name: str) -> Reply:
     return reply(Text("alert.taken", {"id": alert_id, "name": name}))
 
 
-def member_fallback(facts: Facts) -> Reply:
+def member_fallback(crisis: CrisisResources) -> Reply:
     """Told to the member when nobody has claimed an urgent alert in time: plainly, with the resources again."""
-    return reply(Text("alert.member_fallback"), crisis_resources(facts))
+    return reply(Text("alert.member_fallback"), resources_text(crisis))
 
 
-def member_nobody_yet(facts: Facts, organisation: str) -> Reply:
+def member_nobody_yet(crisis: CrisisResources, organisation: str) -> Reply:
     """Told to the member when nobody in the organisation can receive their alert: plainly, with the resources."""
-    return reply(Text("sharing.nobody_yet", {"organisation": organisation}), crisis_resources(facts))
+    return reply(Text("sharing.nobody_yet", {"organisation": organisation}), resources_text(crisis))
 
 
 def relay_invitation(session_id: int, name: str, organisation: str) -> Reply:

@@ -19,7 +19,6 @@ from flows.alert_messages import alert_for_staff, case_line, member_fallback, me
 from flows.crisis import CrisisResources
 from flows.outcome import Reply, Text, reply
 from flows.safeguarding.model import AlertTimings, Person, Step, coordinators_for, next_step, recipients
-from flows.snapshot import Facts, MemberSnapshot
 from flows.texts import Catalogue
 from models.alerts import AlertRow, two_days_before
 from models.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -93,8 +92,7 @@ class AlertJob:
             if alert.nobody_told_at is None:  # once per case: plainly, with the resources; it keeps waiting
                 log.error("alert_has_no_recipients tier=%s organisation=%d", alert.tier, alert.organisation_id)
                 organisation = await uow.organisations.by_id(alert.organisation_id)
-                facts = Facts(MemberSnapshot(registered=True), self._catalogue, self._crisis, now)
-                told = member_nobody_yet(facts, organisation.name if organisation else "")
+                told = member_nobody_yet(self._crisis, organisation.name if organisation else "")
                 await self._desk.send(uow, alert.member_id, alert.member_chat_id, "fallback", told, now, alert.id)
                 await uow.alerts.mark_nobody_told(alert.id, now)
                 await uow.audit.record("alert_waits_for_staff", "alert", alert.id, now, None, alert.organisation_id)
@@ -110,10 +108,8 @@ class AlertJob:
 
     async def _escalate(self, uow: UnitOfWork, alert: AlertRow, step: Step, now: datetime) -> None:
         if step is Step.MEMBER_FALLBACK:
-            facts = Facts(MemberSnapshot(registered=True), self._catalogue, self._crisis, now)
-            await self._desk.send(
-                uow, alert.member_id, alert.member_chat_id, "fallback", member_fallback(facts), now, alert.id
-            )
+            fallback = member_fallback(self._crisis)
+            await self._desk.send(uow, alert.member_id, alert.member_chat_id, "fallback", fallback, now, alert.id)
             await uow.alerts.escalate(alert.id, 2, now)
         else:
             await self._to_coordinators(uow, alert, step, now)
