@@ -149,6 +149,7 @@ class EffectApplier:
                 role = await uow.team.of_member(state.member.id)
                 if role is not None:  # staff leaving by /forget: chats closed, claims sent again, sessions ended
                     await self._staff.desk.release_person(uow, role, now)
+                await self._staff.desk.member_leaving(uow, state.member.id, now)  # their chats and alert close
                 counts = await member_data.erase(uow.session, state.member.id)
                 uow.fold_log_after_commit()  # SQLite: no copy of the erased rows stays in the write-ahead log
                 await uow.audit.record("member_erased", "member", state.member.id, now, state.member.id)

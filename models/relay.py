@@ -81,6 +81,13 @@ class RelayRepository:
         )
         return list(rows.all())
 
+    async def open_for_member(self, member_id: int) -> list[int]:
+        """The ids of a member's relayed chats that are asked or open."""
+        rows = await self._session.scalars(
+            select(RelaySession.id).where(RelaySession.member_id == member_id, RelaySession.status != "closed")
+        )
+        return list(rows.all())
+
     async def open_for_alert(self, alert_id: int) -> list[int]:
         """The ids of an alert's relayed chats that are asked or open."""
         rows = await self._session.scalars(

@@ -119,6 +119,22 @@ class AlertDesk:
         if case is not None:
             await self.withdraw(uow, case.id, member_id, now)
 
+    async def member_leaving(self, uow: UnitOfWork, member_id: int, now: datetime) -> None:
+        """A member erases their data: whoever is chatting with them, or holds their alert, is told it has closed
+        (without the alert's id on the message, which goes with the member's data)."""
+        for session_id in await uow.relay.open_for_member(member_id):
+            relay = await uow.relay.get(session_id)
+            if relay is not None and relay.volunteer_member_id is not None and relay.volunteer_chat_id is not None:
+                await uow.relay.set_status(session_id, "closed", now)
+                await uow.conversations.end_flow(relay.volunteer_member_id, "rl")
+                told = reply(Text("relay.closed_member_left"))
+                await self.send(uow, relay.volunteer_member_id, relay.volunteer_chat_id, "notice", told, now)
+        case = await uow.alerts.open_case_of(member_id)
+        holder = await uow.team.of_member(case.claimed_by) if case and case.claimed_by else None
+        if case is not None and holder is not None:
+            told = reply(Text("alert.member_left", {"id": case.id}))
+            await self.send(uow, holder.member_id, holder.chat_id, "notice", told, now)
+
     async def release_person(self, uow: UnitOfWork, person: StaffRow, now: datetime) -> int:
         """Someone leaves the team (removed, or erased with /forget): their relayed chats close (both sides
         told), their claims go back to be sent again, their dashboard sessions end. Returns claims released."""

@@ -286,3 +286,19 @@ async def test_resolving_ends_the_relayed_chat_so_the_member_is_not_left_talking
 
 def _button_with(message, part: str) -> str | None:  # type: ignore[no-untyped-def]
     return next((b.callback_data for b in message.all_buttons if part in (b.callback_data or "")), None)
+
+
+async def test_when_the_member_uses_forget_the_worker_chatting_with_them_is_told_the_chat_has_ended(
+    bot: RunningBot,
+) -> None:
+    ash = await bot.staff(9201, "Ash")
+    member = bot.member(9210)
+    await member.onboard(store=False, share="flag_only", news=False)
+    await member.say("I want to end my life", expect=2)
+    await claim_and_open_chat(ash, member)
+    await member.say("/forget")
+    await member.tap("Yes, delete everything")
+    told = await ash.user.wait_for_messages(2)
+    assert any("deleted their data from Cairn, so this chat has ended" in m.text for m in told)
+    (after,) = await ash.say("are you there?")
+    assert "are you there" not in after.text
