@@ -302,3 +302,11 @@ async def test_when_the_member_uses_forget_the_worker_chatting_with_them_is_told
     assert any("deleted their data from Cairn, so this chat has ended" in m.text for m in told)
     (after,) = await ash.say("are you there?")
     assert "are you there" not in after.text
+
+
+async def test_with_only_an_off_duty_volunteer_the_member_is_not_told_someone_knows(bot: RunningBot) -> None:
+    await bot.staff(9301, "Olu", on_duty=False)
+    member = bot.member(9310)
+    await member.onboard(store=False, share="flag_only", news=False)
+    _crisis, told = await member.say("I want to end my life", expect=2)
+    assert "can see this right now" in told.text and "I've let" not in told.text
