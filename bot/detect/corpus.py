@@ -23,7 +23,7 @@ SPLITS = ("train", "dev", "test")
 TUNING_SPLITS = ("train", "dev")
 LABELS = ("URGENT", "CONCERN", "NONE")
 ENGLISH = "en"
-_PLAIN = re.compile(r"[a-z0-9]+")
+_PLAIN = re.compile(r"\w+")
 
 
 class TestSplitRefused(PermissionError):
