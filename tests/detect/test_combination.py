@@ -53,3 +53,24 @@ def test_rule_is_data() -> None:
     rule = parse_combination_rule({"veto_caps": {"idiom": "CONCERN"}, "override_scores": {"semantic": 0.5}})
     assert combined_tier([veto("idiom"), semantic(RiskTier.URGENT, 0.4)], rule) == RiskTier.CONCERN
     assert combined_tier([veto("idiom"), semantic(RiskTier.URGENT, 0.5)], rule) == RiskTier.URGENT
+
+
+def trained(tier: RiskTier, score: float = 0.9) -> LanguageSignal:
+    return LanguageSignal(tier, "trained", f"trained model reads {tier.name}", score)
+
+
+def test_the_trained_reading_decides_and_keeps_other_reasons_below_it() -> None:
+    lexicon_hit = LanguageSignal(RiskTier.URGENT, "lexicon", "words about ending their life")
+    assert combine([lexicon_hit, trained(RiskTier.NONE)], RULE) == []
+    counted = combine([lexicon_hit, trained(RiskTier.CONCERN)], RULE)
+    assert [(signal.detector, signal.tier) for signal in counted] == [
+        ("trained", RiskTier.CONCERN),
+        ("lexicon", RiskTier.CONCERN),
+    ]
+    assert combined_tier([veto("idiom"), trained(RiskTier.URGENT, 0.6)], RULE) == RiskTier.URGENT
+
+
+def test_without_a_trained_reading_the_old_rules_apply() -> None:
+    lexicon_hit = LanguageSignal(RiskTier.URGENT, "lexicon", "words about ending their life")
+    assert combined_tier([lexicon_hit], RULE) == RiskTier.URGENT
+    assert RULE.decider == "trained"
