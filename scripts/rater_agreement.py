@@ -39,7 +39,9 @@ def main() -> int:
         pairs.append((found[0], row["label"]))
         by_writer[found[1]] += 1
     agree = sum(first == second for first, second in pairs)
-    print(f"rated {len(rows)}, matched {len(pairs)} (unmatched {unmatched}); by writer {dict(sorted(by_writer.items()))}")
+    print(
+        f"rated {len(rows)}, matched {len(pairs)} (unmatched {unmatched}); by writer {dict(sorted(by_writer.items()))}"
+    )
     print(f"agreement {agree}/{len(pairs)} = {agree / len(pairs):.3f}; Cohen's kappa {kappa(pairs):.3f}")
     confusion = Counter(pairs)
     print("writer label -> rater label: " + ", ".join(f"{a}->{b} {n}" for (a, b), n in sorted(confusion.items())))
