@@ -16,10 +16,12 @@ Combination rule (data in bot/detect/data/combination.json):
 5. A capped signal is dropped when its cap is NONE, and otherwise lowered to the cap with its reason kept.
 
 6. When the rule names a deciding detector (`decider`, the trained head) and it has read the message, its reading
-   is the message's tier: it was trained on the word list's hits and verdicts as features, with the text around
-   them, and its thresholds were chosen on the dev split for recall first. The other detectors' signals are
-   kept as reasons at no more than the decided tier, and dropped when it decided NONE. If the decider is not
-   loaded or fails on a batch, rules 1 to 5 apply as before (the word list and the semantic detector).
+   counts at its own tier, verdicts or not: it was trained on the word list's hits and verdicts as features, with
+   the text around them, and its thresholds were chosen on the dev split for recall first. It may raise a
+   message's tier but never lower a word-list hit (rule 2 still holds: the lexicon's own hits count in full).
+   The other model-based signals (semantic, classifier) are kept as reasons at no more than the decided tier, and
+   dropped when it decided NONE. If the decider is not loaded or fails on a batch, rules 1 to 5 apply as before
+   (the word list and the semantic detector), and the service reports itself degraded.
 
 Known limit: a verdict applies to the whole message, so a message mixing a figure of speech with a crisis
 phrase that neither the lexicon nor a near-paraphrase exemplar catches can be capped. The lexicon's breadth and
@@ -84,7 +86,7 @@ def combine(signals: Sequence[LanguageSignal], rule: CombinationRule) -> list[La
     """Return the signals that count for one message (tier above NONE), after lexicon verdicts."""
     decision = next((signal for signal in signals if signal.detector == rule.decider), None) if rule.decider else None
     if decision is not None:
-        return _decided(signals, decision)
+        return _decided(signals, decision, rule)
     vetoes = [signal for signal in signals if isinstance(signal, LexiconVeto)]
     caps = [rule.veto_caps[veto.kind] for veto in vetoes if veto.kind in rule.veto_caps]
     cap = min(caps) if caps else None
@@ -105,16 +107,20 @@ def combine(signals: Sequence[LanguageSignal], rule: CombinationRule) -> list[La
     return counted
 
 
-def _decided(signals: Sequence[LanguageSignal], decision: LanguageSignal) -> list[LanguageSignal]:
-    """Return the decider's reading and the other signals as reasons, none above the decided tier."""
-    if decision.tier <= RiskTier.NONE:
-        return []
-    others = [
-        signal if signal.tier <= decision.tier else dataclasses.replace(signal, tier=decision.tier)
-        for signal in signals
-        if signal.tier > RiskTier.NONE and signal.detector != decision.detector
-    ]
-    return [decision, *others]
+def _decided(
+    signals: Sequence[LanguageSignal], decision: LanguageSignal, rule: CombinationRule
+) -> list[LanguageSignal]:
+    """Return the decider's reading, the word list's hits in full, and other model signals no higher than decided."""
+    counted = [decision] if decision.tier > RiskTier.NONE else []
+    for signal in signals:
+        if signal.tier <= RiskTier.NONE or signal.detector == decision.detector:
+            continue
+        lexicon_hit = signal.detector == rule.lexicon_name and not isinstance(signal, LexiconVeto)
+        if lexicon_hit or signal.tier <= decision.tier:
+            counted.append(signal)
+        elif decision.tier > RiskTier.NONE:
+            counted.append(dataclasses.replace(signal, tier=decision.tier))
+    return counted
 
 
 def combined_tier(signals: Sequence[LanguageSignal], rule: CombinationRule) -> RiskTier:
