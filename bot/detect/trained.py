@@ -148,6 +148,12 @@ def save_artefact(head: RiskHead, layers: Mapping[str, np.ndarray], directory: P
     np.savez_compressed(
         directory / ENCODER_WEIGHTS, **{name: array.astype(np.float16) for name, array in layers.items()}
     )
+    save_settings(head, directory)
+
+
+def save_settings(head: RiskHead, directory: Path) -> None:
+    """Write the head's JSON settings (what it is, its thresholds, the word-list features it reads)."""
+    directory.mkdir(parents=True, exist_ok=True)
     settings = {
         "about": dict(head.about),
         "embedding_scale": head.embedding_scale,

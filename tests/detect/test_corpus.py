@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import bot.detect.train as training
+from bot.detect.combined import load_combination_rule
 from bot.detect.corpus import (
+    CorpusMessage,
     TestSplitRefused,
     check_not_test,
     load_for_tuning,
@@ -19,6 +21,7 @@ from bot.detect.corpus import (
     read_manifest,
 )
 from bot.detect.finetune import FineTuned
+from flows.risk import RiskTier
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "risk_corpus"
 
@@ -99,8 +102,51 @@ def test_training_never_opens_the_test_split(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(Path, "read_text", recording_read_text)
     monkeypatch.setattr(training, "finetune", fake_finetune)
     monkeypatch.setattr(training, "SentenceEncoder", FakeEncoder)
-    monkeypatch.setattr(training, "FALSE_ALARM_BUDGET", 1.0)
     head = training.train(corpus, None, (), tmp_path / "out", model_dir=tmp_path)
     assert "a.jsonl" in opened and "b.jsonl" in opened
     assert "c.jsonl" not in opened
     assert (tmp_path / "out" / "risk_head.json").exists() and head.about["trained_on"].startswith("3 English")
+
+
+def test_rechoosing_thresholds_reads_dev_only_and_rewrites_only_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "corpus"
+    _tiny_corpus(corpus)
+
+    def fake_finetune(
+        model_dir: str, texts: list[str], rows: np.ndarray, labels: list[int], settings: object
+    ) -> FineTuned:
+        return FineTuned({}, np.zeros((3, 4 + rows.shape[1]), np.float32), np.zeros(3, np.float32))
+
+    monkeypatch.setattr(training, "finetune", fake_finetune)
+    monkeypatch.setattr(training, "SentenceEncoder", FakeEncoder)
+    trained = tmp_path / "trained"
+    training.train(corpus, None, (), trained, model_dir=tmp_path)
+    opened: list[str] = []
+    real_read_text = Path.read_text
+
+    def recording_read_text(self: Path, *args: object, **kwargs: object) -> str:
+        opened.append(self.name)
+        return real_read_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", recording_read_text)
+    out = tmp_path / "rechosen"
+    head = training.rechoose_thresholds(corpus, trained, out, model_dir=tmp_path)
+    assert "b.jsonl" in opened and "a.jsonl" not in opened and "c.jsonl" not in opened
+    assert sorted(path.name for path in out.iterdir()) == ["risk_head.json"]
+    assert head.about["chosen_on"].startswith("dev split") and head.about["trained_on"].startswith("3 English")
+
+
+def test_thresholds_are_chosen_recall_first_on_dev() -> None:
+    urgent = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.15, 0.12, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5, 0.45]
+    labels = [RiskTier.URGENT] * 20 + [RiskTier.CONCERN] * 10 + [RiskTier.NONE] * 10
+    rows = [[1.0 - u - 0.01, 0.01, u] for u in urgent]
+    rows += [[1.0 - c, c - 0.05, 0.05] for c in (0.999, 0.999, 0.999, 0.999, 0.999, 0.999, 0.999, 0.999, 0.999, 0.6)]
+    rows += [[0.99, 0.009, 0.001]] * 9 + [[0.5, 0.3, 0.2]]
+    messages = [CorpusMessage(f"m{index}", label, "plain") for index, label in enumerate(labels)]
+    choice = training.choose_thresholds(messages, [[] for _ in messages], np.asarray(rows), load_combination_rule())
+    assert choice.urgent_recall >= training.URGENT_RECALL_GOAL
+    assert choice.urgent_threshold == 0.15  # the highest threshold that keeps 19 of 20 URGENT messages
+    assert choice.concern_recall >= training.CONCERN_RECALL_GOAL and choice.concern_threshold == 0.998
+    assert choice.false_alarms == 0.1  # reported, not traded against recall

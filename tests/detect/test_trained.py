@@ -22,14 +22,7 @@ RULE = load_combination_rule()
 # Written for this test in the style of the dev split (dialect, text-speak, euphemism, hard negatives); none of
 # these texts is in the corpus or the regression set.
 URGENT = [
-    pytest.param(
-        "a cannae dae this nae mair, got the tablets oot the drawer",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="known blind spot (docs/safety/detector.md): means named without intent words reads "
-            "P(URGENT) 0.47, P(NONE) 0.15, below both dev-chosen thresholds",
-        ),
-    ),
+    "a cannae dae this nae mair, got the tablets oot the drawer",
     "gonna go to sleep tonight and not wake up, sorted it all",
     "thanks for everything pet, look after ma cat for us x",
     "been scratching ma arms wi the blade again",
@@ -41,7 +34,14 @@ CONCERN = [
 ]
 NONE = [
     "this traffic is murder, be late for tea",
-    "doctor asked if i ever thought about ending it, i said no and i meant it",
+    pytest.param(
+        "doctor asked if i ever thought about ending it, i said no and i meant it",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="known blind spot (docs/safety/detector.md): the word list reads 'ending it' in reported speech "
+            "as URGENT with no verdict, and a word-list hit always counts; the trained model reads NONE",
+        ),
+    ),
     "killed it at the gym today, legs are dead",
 ]
 
