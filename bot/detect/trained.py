@@ -177,7 +177,8 @@ def read_message(text: str, lexicon: LexiconDetector) -> tuple[str, list[Languag
 
 
 class TrainedDetector:
-    """Reads standardised messages with the trained model; its reading decides under the combination rule.
+    """Reads standardised messages with the trained model; under the combination rule its reading may raise a
+    message's tier but never lowers a word-list hit.
 
     It returns one reading per message, NONE included, so the combination rule knows it has read it.
     """
