@@ -35,7 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("rotate-keys", help="re-encrypt stored text with the newest key in CAIRN_DATA_KEYS")
     sub.add_parser("generate-key", help="print a new data key for CAIRN_DATA_KEYS")
     sub.add_parser(
-        "eval-risk", help="precision and recall of the risk detectors on tests/data/risk_eval.jsonl", add_help=False
+        "eval-risk",
+        help="recall and false alarms of the risk detectors per corpus split and kind of message",
+        add_help=False,
+    )
+    sub.add_parser(
+        "train-risk",
+        help="fine-tune the risk model on the corpus train split, thresholds on dev (never reads test)",
+        add_help=False,
     )
     org = sub.add_parser("create-organisation", help="create an organisation and print its member link")
     org.add_argument("slug", help="short name used in links, e.g. hillside")
@@ -60,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.detect.evaluate import main as evaluate
 
         return evaluate(arguments[1:])
+    if arguments[:1] == ["train-risk"]:
+        from bot.detect.train import main as train
+
+        return train(arguments[1:])
     args = build_parser().parse_args(arguments)
     try:
         return _run(args)

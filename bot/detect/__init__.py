@@ -1,4 +1,4 @@
-"""Language risk detection: lexicon, semantic and optional classifier detectors behind one async service."""
+"""Language risk detection: lexicon, trained (or semantic) and optional classifier detectors behind one service."""
 
 from bot.detect.base import DetectionUnavailable, DetectorStatus, LexiconVeto, RiskDetector
 from bot.detect.combined import build_detectors, combine, combined_tier, load_combination_rule

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -33,11 +35,28 @@ def limit_threads(threads: int = DEFAULT_THREADS) -> None:
     torch.set_num_threads(max(1, threads))
 
 
+def replace_weights(model: torch.nn.Module, overrides: Mapping[str, np.ndarray]) -> None:
+    """Overwrite named weights of a loaded model (float16 or float32 arrays); every name must exist and fit."""
+    import torch
+
+    state = model.state_dict()
+    unknown = sorted(name for name in overrides if name not in state)
+    if unknown:
+        raise ValueError(f"fine-tuned weights name {len(unknown)} tensors the model does not have")
+    for name, array in overrides.items():
+        if tuple(array.shape) != tuple(state[name].shape):
+            raise ValueError(f"fine-tuned weight {name} has shape {array.shape}, the model {tuple(state[name].shape)}")
+    update = {name: torch.from_numpy(np.asarray(array, dtype=np.float32)) for name, array in overrides.items()}
+    model.load_state_dict(update, strict=False)
+
+
 class SentenceEncoder:
     """Turns texts into unit-length vectors with a local model; never downloads anything."""
 
-    def __init__(self, model_dir: Path | str, batch_size: int = 64) -> None:
-        """Load the tokenizer and model from a directory, offline."""
+    def __init__(
+        self, model_dir: Path | str, batch_size: int = 64, overrides: Mapping[str, np.ndarray] | None = None
+    ) -> None:
+        """Load the tokenizer and model from a directory, offline; `overrides` replace some weights (fine-tuned)."""
         from transformers import AutoModel, AutoTokenizer
 
         directory = Path(model_dir)
@@ -45,6 +64,8 @@ class SentenceEncoder:
             raise FileNotFoundError("model directory does not exist")
         self.tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
         self.model = AutoModel.from_pretrained(str(directory), local_files_only=True)
+        if overrides:
+            replace_weights(self.model, overrides)
         self.model.eval()
         self.batch_size = batch_size
 

@@ -53,3 +53,39 @@ def test_rule_is_data() -> None:
     rule = parse_combination_rule({"veto_caps": {"idiom": "CONCERN"}, "override_scores": {"semantic": 0.5}})
     assert combined_tier([veto("idiom"), semantic(RiskTier.URGENT, 0.4)], rule) == RiskTier.CONCERN
     assert combined_tier([veto("idiom"), semantic(RiskTier.URGENT, 0.5)], rule) == RiskTier.URGENT
+
+
+def trained(tier: RiskTier, score: float = 0.9) -> LanguageSignal:
+    return LanguageSignal(tier, "trained", f"trained model reads {tier.name}", score)
+
+
+def test_a_word_list_urgent_hit_is_never_lowered_by_the_decider() -> None:
+    lexicon_hit = LanguageSignal(RiskTier.URGENT, "lexicon", "words about ending their life")
+    for decided in (RiskTier.NONE, RiskTier.CONCERN, RiskTier.URGENT):
+        for score in (0.0, 0.5, 0.99):
+            for extra in ([], [veto("idiom")], [veto("third_person"), veto("negation")]):
+                signals = [*extra, lexicon_hit, trained(decided, score)]
+                assert combined_tier(signals, RULE) == RiskTier.URGENT
+                assert lexicon_hit in combine(signals, RULE)
+
+
+def test_a_word_list_concern_hit_counts_and_the_decider_may_raise_it() -> None:
+    lexicon_hit = LanguageSignal(RiskTier.CONCERN, "lexicon", "words of hopelessness")
+    assert combine([lexicon_hit, trained(RiskTier.NONE)], RULE) == [lexicon_hit]
+    assert combined_tier([lexicon_hit, trained(RiskTier.URGENT)], RULE) == RiskTier.URGENT
+
+
+def test_the_decider_caps_other_model_signals_and_counts_past_verdicts() -> None:
+    assert combine([semantic(RiskTier.URGENT, 0.95), trained(RiskTier.NONE)], RULE) == []
+    counted = combine([semantic(RiskTier.URGENT, 0.95), trained(RiskTier.CONCERN)], RULE)
+    assert [(signal.detector, signal.tier) for signal in counted] == [
+        ("trained", RiskTier.CONCERN),
+        ("semantic", RiskTier.CONCERN),
+    ]
+    assert combined_tier([veto("idiom"), trained(RiskTier.URGENT, 0.6)], RULE) == RiskTier.URGENT
+
+
+def test_without_a_trained_reading_the_old_rules_apply() -> None:
+    lexicon_hit = LanguageSignal(RiskTier.URGENT, "lexicon", "words about ending their life")
+    assert combined_tier([lexicon_hit], RULE) == RiskTier.URGENT
+    assert RULE.decider == "trained"

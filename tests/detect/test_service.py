@@ -92,12 +92,13 @@ async def test_semantic_failing_to_load_leaves_the_lexicon_and_says_so(
     service = await LanguageRiskService.start(model_dir=tmp_path / "no-such-model")
     status = service.status()
     assert status.active == ("lexicon",)
-    assert status.failed_to_load == {"semantic": "FileNotFoundError"}
+    assert status.failed_to_load == {"trained": "FileNotFoundError", "semantic": "FileNotFoundError"}
     assert service.ready and status.degraded
     signals = await service.assess(f"{CANARY} wanna kms")
     await service.close()
     assert strongest(signals) == RiskTier.URGENT
     errors = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
+    assert "trained_detector_unavailable error=FileNotFoundError" in errors
     assert "semantic_detector_unavailable error=FileNotFoundError" in errors
     assert all(record.name.startswith("cairn.detect") for record in caplog.records if record.levelno >= logging.ERROR)
     assert no_canary(caplog)

@@ -122,10 +122,14 @@ async def test_the_language_model_catches_what_a_word_list_misses(tmp_path) -> N
         f"sqlite+aiosqlite:///{tmp_path}/model.db", (Fernet.generate_key().decode(),), language_model=True
     )
     try:
-        assert running.cairn is not None and "semantic" in running.cairn.language.status().active
+        assert running.cairn is not None and "trained" in running.cairn.language.status().active
         member = running.member(6401)
         await member.onboard(store=True, share="flag_only", news=False)
-        replies = await member.say("everyone would be better off without me", expect=2)
+        from bot.detect.lexicon import LexiconDetector
+
+        text = "gonna go to sleep tonight and not wake up, sorted it all"
+        assert LexiconDetector().detect(text) == []  # the word list is silent; the trained detector reads URGENT
+        replies = await member.say(text, expect=2)
         assert "116 123" in replies[0].text
     finally:
         await running.stop()
