@@ -136,8 +136,8 @@ class AlertRepository:
             if decision is Join.SAME_WAITING and went_up:  # sent out again at the higher tier, its clock restarted
                 recent.dispatched_at, recent.escalation, recent.waiting_since = None, 0, now
                 recent.status = AlertStatus.OPEN.value
-            elif decision is Join.SAME_WAITING and Tier(tier) is Tier.URGENT:  # sent again to whoever can act now
-                recent.dispatched_at = None
+            elif decision is Join.SAME_WAITING and Tier(tier) is Tier.URGENT and _quiet_since(recent, now, timings):
+                recent.dispatched_at = None  # sent again to whoever can act now (at most every few minutes)
             await self._session.flush()
             return Raised(recent.id, decision, went_up)
         alert = Alert(
@@ -402,6 +402,12 @@ class AlertRepository:
             alert.nobody_told_at,
             alert.case_ref or "",
         )
+
+
+def _quiet_since(alert: Alert, now: datetime, timings: AlertTimings) -> bool:
+    """Whether a waiting alert went out long enough ago to be sent again for a new urgent signal (a member who
+    writes several messages in a crisis does not flood the team with copies)."""
+    return alert.dispatched_at is None or now - alert.dispatched_at >= timings.resend_after
 
 
 def two_days_before(now: datetime) -> datetime:

@@ -297,6 +297,9 @@ class AlertTimings:
     urgent_claim_limit: timedelta = timedelta(hours=4)  # a claimed URGENT alert unresolved this long goes back
     concern_claim_limit: timedelta = timedelta(hours=72)
     case_window: timedelta = timedelta(hours=48)  # signals within this time of the last one join the open case
+    resend_after: timedelta = timedelta(
+        minutes=10
+    )  # a new urgent signal sends a waiting alert again, at most this often
 
 
 class Step(StrEnum):

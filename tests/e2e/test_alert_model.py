@@ -59,10 +59,11 @@ async def test_a_volunteer_removed_mid_chat_reaches_the_member_no_more_and_the_n
     assert not any("are you still there" in (m.text or "") for m in member.user.messages)
     assert not any("where did you go" in (m.text or "") for m in ash.user.messages)
 
+    seen = len(cat.user.messages)
     clock.now += timedelta(minutes=31)
     crisis, _told = await member.say(CRISIS, expect=2)
     assert "116 123" in crisis.text
-    await cat.user.wait_until(lambda u: any("Raised again" in (m.text or "") for m in u.messages), timeout=60)
+    await cat.user.wait_until(lambda u: any(m.has_button("Claim") for m in u.messages[seen:]), timeout=60)
     async with bot.cairn.units() as uow:  # type: ignore[union-attr]
         (alert,) = (await uow.session.scalars(select(Alert))).all()
         assert alert.claimed_by_member_id is None and alert.status in ("open", "escalated")
