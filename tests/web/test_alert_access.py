@@ -7,7 +7,15 @@ from dataclasses import replace
 
 import pytest
 
-from bot.web.dashboard.alert_access import ABOUT_YOU, CLAIMED_BY_OTHER, NOT_IN_TEAM, OFF_DUTY, access, shared_now
+from bot.web.dashboard.alert_access import (
+    ABOUT_YOU,
+    CLAIMED_BY_OTHER,
+    NOT_IN_TEAM,
+    OFF_DUTY,
+    RESOLVED,
+    access,
+    shared_now,
+)
 from flows.consent import ConsentState, ShareLevel
 from models.alerts import AlertRow
 from models.staff import StaffRow
@@ -32,7 +40,7 @@ CLAIMED = replace(ALERT, status="claimed", claimed_by=ON_DUTY.member_id)
         (CLAIMED, VOLUNTEER, True, False, ""),  # the claimer, even off duty
         (CLAIMED, replace(ON_DUTY, member_id=21), False, False, CLAIMED_BY_OTHER),
         (CLAIMED, COORDINATOR, True, False, ""),
-        (replace(CLAIMED, status="resolved"), replace(ON_DUTY, member_id=21), False, False, CLAIMED_BY_OTHER),
+        (replace(CLAIMED, status="resolved"), replace(ON_DUTY, member_id=21), False, False, RESOLVED),
         (ALERT, replace(ON_DUTY, member_id=ALERT.member_id), False, False, ABOUT_YOU),
         (ALERT, replace(ON_DUTY, organisation_id=8), False, False, NOT_IN_TEAM),
         (ALERT, None, False, False, NOT_IN_TEAM),

@@ -27,12 +27,13 @@ OFF_DUTY = (
 ABOUT_YOU = "This alert is about you, so it goes to others in the team."
 NOT_IN_TEAM = "Only the team can see what members share."
 CLAIMED_BY_OTHER = "Only the person who claimed this alert, and coordinators, can see what the member shared."
+RESOLVED = "This alert is resolved: only the person who claimed it, and coordinators, can see it."
 WHY_NOT = {
     Refusal.OFF_DUTY: OFF_DUTY,
     Refusal.ALREADY_CLAIMED: CLAIMED_BY_OTHER,
     Refusal.ABOUT_YOU: ABOUT_YOU,
     Refusal.NOT_IN_TEAM: NOT_IN_TEAM,
-    Refusal.RESOLVED: "This alert is resolved: only the person who claimed it, and coordinators, can see it.",
+    Refusal.RESOLVED: RESOLVED,
 }
 
 
