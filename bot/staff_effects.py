@@ -20,7 +20,6 @@ from flows.outcome import (
     Outcome,
     RelayText,
     RemoveFromTeam,
-    Reply,
     ResolveAlert,
     SendDashboardLink,
     SetDuty,
@@ -134,7 +133,9 @@ class StaffEffects:
         name = facts.staff.display_name if facts.staff else ""
         organisation = await uow.organisations.by_id(alert.organisation_id)
         invitation = relay_invitation(session_id, name, organisation.name if organisation else "")
-        await self._send(uow, alert.member_id, alert.member_chat_id, "relay", invitation, facts.now, alert_id=alert_id)
+        await self.desk.send(
+            uow, alert.member_id, alert.member_chat_id, "relay", invitation, facts.now, alert_id=alert_id
+        )
 
     async def _answer_relay(self, uow: UnitOfWork, session_id: int, accept: bool, facts: Facts) -> None:
         relay = await uow.relay.get(session_id)
@@ -150,7 +151,7 @@ class StaffEffects:
                 )
         if relay.volunteer_member_id is not None and relay.volunteer_chat_id is not None:
             key = "relay.member_said_yes" if accept else "relay.member_said_no"
-            await self._send(
+            await self.desk.send(
                 uow,
                 relay.volunteer_member_id,
                 relay.volunteer_chat_id,
@@ -176,7 +177,7 @@ class StaffEffects:
             if relay.volunteer_member_id is None or relay.volunteer_chat_id is None:
                 return
             message = reply(Text("relay.from_member", {"text": text}))
-            await self._send(
+            await self.desk.send(
                 uow,
                 relay.volunteer_member_id,
                 relay.volunteer_chat_id,
@@ -188,7 +189,7 @@ class StaffEffects:
         else:
             name = facts.relay.volunteer_name if facts.relay else ""
             message = reply(Text("relay.from_volunteer", {"name": name, "text": text}))
-            await self._send(
+            await self.desk.send(
                 uow, relay.member_id, relay.member_chat_id, "relay", message, facts.now, alert_id=relay.alert_id
             )
         if relay.keep_transcript:
@@ -207,7 +208,7 @@ class StaffEffects:
             else (relay.member_id, relay.member_chat_id)
         )
         if other[0] is not None and other[1] is not None:
-            await self._send(
+            await self.desk.send(
                 uow,
                 other[0],
                 other[1],
@@ -216,16 +217,3 @@ class StaffEffects:
                 facts.now,
                 alert_id=relay.alert_id,
             )
-
-    async def _send(
-        self,
-        uow: UnitOfWork,
-        member_id: int,
-        chat_id: int,
-        kind: str,
-        message: Reply,
-        now: Any,
-        alert_id: int | None = None,
-        edits_id: int | None = None,
-    ) -> None:
-        await self.desk.send(uow, member_id, chat_id, kind, message, now, alert_id, edits_id)

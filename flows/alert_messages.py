@@ -67,11 +67,6 @@ def raised_again_notice(alert_id: int, case_ref: str, now: datetime) -> Reply:
     )
 
 
-def claimed_notice(alert_id: int, name: str) -> Reply:
-    """What the other recipients' alert message becomes once someone claims it."""
-    return reply(Text("alert.taken", {"id": alert_id, "name": name}))
-
-
 def member_fallback(crisis: CrisisResources) -> Reply:
     """Told to the member when nobody has claimed an urgent alert in time: plainly, with the resources again."""
     return reply(Text("alert.member_fallback"), resources_text(crisis))

@@ -361,8 +361,3 @@ def join(open_alert: Alert | None, tier: Tier, now: datetime, timings: AlertTimi
 def waiting_key(alert: Alert) -> tuple[int, datetime, int]:
     """Sort key of the waiting list as staff see it: urgent first, then the longest waiting."""
     return (-alert.tier.rank, alert.waiting_since, alert.id)
-
-
-def waiting_order(alerts: Iterable[Alert]) -> list[Alert]:
-    """The waiting list as staff see it: urgent first, then the longest waiting."""
-    return sorted(alerts, key=waiting_key)

@@ -22,7 +22,7 @@ from flows.safeguarding.model import (
     may_see,
     next_step,
     recipients,
-    waiting_order,
+    waiting_key,
 )
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)  # a Monday
@@ -121,7 +121,7 @@ def test_waiting_list_is_urgent_first_then_longest_waiting() -> None:
     concern_old = alert(id=1, tier=Tier.CONCERN, waiting_since=NOW - timedelta(hours=3))
     urgent_new = alert(id=2, waiting_since=NOW)
     urgent_old = alert(id=3, waiting_since=NOW - timedelta(hours=1))
-    assert [a.id for a in waiting_order([concern_old, urgent_new, urgent_old])] == [3, 2, 1]
+    assert [a.id for a in sorted([concern_old, urgent_new, urgent_old], key=waiting_key)] == [3, 2, 1]
 
 
 def test_raised_keeps_the_first_time_and_a_later_signal_joins_the_open_case() -> None:

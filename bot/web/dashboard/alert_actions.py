@@ -6,7 +6,6 @@ outbox messages as the bot. No button press is forged and no chat facts are fake
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -15,7 +14,6 @@ from bot.safeguarding.desk import AlertDesk
 from bot.web.dashboard.auth import DashboardUser
 from bot.web.dashboard.deps import DashboardDeps
 from flows.alert_messages import relay_invitation
-from flows.crisis import CrisisResources, load_crisis_resources
 from flows.outcome import Text
 from flows.safeguarding.model import STAFF_OUTCOMES, Refusal, may_act_as_holder
 from flows.staff import REFUSAL_NOTICES
@@ -24,12 +22,6 @@ from models.staff import StaffRow
 from models.unit_of_work import UnitOfWork
 
 OUTCOME_CODES = frozenset(outcome.value for outcome in STAFF_OUTCOMES)
-
-
-@functools.lru_cache(maxsize=8)
-def crisis_for(region: str) -> CrisisResources:
-    """The region's crisis resources (read once)."""
-    return load_crisis_resources(region)
 
 
 @dataclass(frozen=True)
